@@ -1,0 +1,120 @@
+"""The 1NCE integration: a 1NCE account's SIM fleet and its SMS in Home Assistant."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
+
+from .api import DEFAULT_BASE_URL, OneNceClient
+from .const import CONF_API_URL, DOMAIN
+from .coordinator import (
+    DetailsCoordinator,
+    FleetCoordinator,
+    OneNceConfigEntry,
+    OneNceRuntimeData,
+)
+from .entity import async_forget_sim, device_iccid
+from .forwarder_setup import (
+    async_remove_receiving,
+    async_setup_forwarder,
+    async_setup_receiving,
+)
+from .services import async_setup_services
+from .usage import UsageCoordinator
+
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.EVENT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
+
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the actions once, so they exist before any entry has loaded."""
+    async_setup_services(hass)
+    async_setup_forwarder(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> bool:
+    """Connect to 1NCE, load the fleet once, then hand over to the platforms."""
+    client = OneNceClient(
+        async_get_clientsession(hass),
+        entry.data[CONF_CLIENT_ID],
+        entry.data[CONF_CLIENT_SECRET],
+        base_url=entry.data.get(CONF_API_URL, DEFAULT_BASE_URL),
+    )
+    fleet = FleetCoordinator(hass, entry, client)
+    await fleet.async_config_entry_first_refresh()
+    details = DetailsCoordinator(hass, entry, client, fleet)
+    details.note_fleet_update()
+    entry.async_on_unload(fleet.async_add_listener(details.note_fleet_update))
+    # Details fill in over the first minutes; a failure here must not keep the
+    # fleet (whose list already loaded) from being set up.
+    await details.async_refresh()
+    usage = UsageCoordinator(hass, entry, client, lambda: fleet.data or {})
+    entry.runtime_data = OneNceRuntimeData(
+        client=client, fleet=fleet, details=details, usage=usage
+    )
+    # The six-month backfill costs one request per SIM: never hold setup for it.
+    entry.async_create_background_task(hass, usage.async_refresh(), f"{DOMAIN} usage")
+    # Before the update listener: saving a new forwarder secret must not reload.
+    await async_setup_receiving(hass, entry)
+    entry.async_on_unload(entry.add_update_listener(_reload_on_new_options(entry)))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> bool:
+    """Unload the platforms; the coordinator and client go with the entry."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> None:
+    """Drop the removed account's webhook, cloudhook and stored messages."""
+    await async_remove_receiving(hass, entry)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: OneNceConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Let the user delete a SIM's device once 1NCE no longer lists the SIM.
+
+    A listed SIM would only come back at the next poll, and the account device
+    carries the account's own entities.
+    """
+    iccid = device_iccid(entry, device)
+    if iccid is None or iccid in entry.runtime_data.fleet.data:
+        return False
+    async_forget_sim(hass, entry, iccid)
+    return True
+
+
+def _reload_on_new_options(
+    entry: OneNceConfigEntry,
+) -> Callable[[HomeAssistant, OneNceConfigEntry], Coroutine[Any, Any, None]]:
+    """Reload when the options change, since intervals are set at setup.
+
+    Changes to the entry's data (reauthentication, reconfiguration, a stored
+    forwarder secret) reload through their own flows or need no reload, so
+    they are ignored here rather than reloading twice.
+    """
+    applied = dict(entry.options)
+
+    async def reload_if_changed(hass: HomeAssistant, entry: OneNceConfigEntry) -> None:
+        if dict(entry.options) != applied:
+            await hass.config_entries.async_reload(entry.entry_id)
+
+    return reload_if_changed

@@ -1,0 +1,475 @@
+"""Typed views of what the 1NCE API returns.
+
+Each model has a `from_api` constructor that owns every raw key name, so code
+outside this package never reads 1NCE's JSON. The parsing rules (lenient for the
+live API's quirks, strict for anything else) live in `_parse`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from ._parse import (
+    JsonObject,
+    as_list,
+    as_object,
+    opt_bool,
+    opt_datetime,
+    opt_float,
+    opt_int,
+    opt_object,
+    opt_str,
+    req_int,
+    req_str,
+)
+from .exceptions import OneNceResponseError
+from .forwarder import DeliveryStatus, delivery_status_from_id
+
+
+class QuotaLevel(StrEnum):
+    """How much of a quota is left, as the SIM list reports it."""
+
+    SUFFICIENT = "sufficient"  # more than 20 % left
+    LOW = "low"  # less than 20 % left
+    EXHAUSTED = "exhausted"  # nothing left
+
+
+_QUOTA_LEVEL_BY_ID = {
+    0: QuotaLevel.SUFFICIENT,
+    1: QuotaLevel.LOW,
+    2: QuotaLevel.EXHAUSTED,
+}
+
+
+class QuotaStatus(StrEnum):
+    """Lifecycle of a quota, as v2's quota endpoints report it."""
+
+    ACTIVE = "active"
+    EXHAUSTED = "exhausted"
+    EXPIRED = "expired"
+
+
+class ConnectivityStatus(StrEnum):
+    """Whether the network sees the SIM, as the status endpoint reports it."""
+
+    ONLINE = "online"
+    ATTACHED = "attached"
+    OFFLINE = "offline"
+    BLOCKED = "blocked"
+
+
+class SmsDirection(StrEnum):
+    """Mobile terminated (sent to the SIM) or mobile originated (from it)."""
+
+    MT = "mt"
+    MO = "mo"
+
+
+class LimitService(StrEnum):
+    """The services an organisation-wide monthly limit can cap (v1 names)."""
+
+    DATA = "data"
+    SMS_MT = "smsMT"
+    SMS_MO = "smsMO"
+
+
+# 1NCE has answered a single-SIM GET with "Activated"; treat it as "Enabled".
+_ENABLED_STATUSES = frozenset({"enabled", "activated", "active"})
+_DISABLED_STATUSES = frozenset({"disabled", "deactivated", "inactive", "suspended"})
+
+
+def _quota_level(data: JsonObject, key: str) -> QuotaLevel | None:
+    status = opt_object(data, key)
+    level_id = opt_int(status, "id")
+    if level_id is None:
+        return None
+    try:
+        return _QUOTA_LEVEL_BY_ID[level_id]
+    except KeyError:
+        raise OneNceResponseError(f"{key}.id: unknown level {level_id}") from None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenInfo:
+    """What the token endpoint says about the caller (never the token itself)."""
+
+    expires_in: float
+    user_id: str | None
+    organisation_id: str | None
+    scope: str | None
+
+    @classmethod
+    def from_api(cls, data: object) -> TokenInfo:
+        """Read the token response; `orgId` only appears in older answers."""
+        obj = as_object(data, "token response")
+        return cls(
+            expires_in=opt_float(obj, "expires_in") or 3600.0,
+            user_id=opt_str(obj, "userId") or opt_str(obj, "user_id"),
+            organisation_id=opt_str(obj, "orgId"),
+            scope=opt_str(obj, "scope"),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sim:
+    """One SIM as the list and single-SIM endpoints describe it."""
+
+    iccid: str
+    iccid_with_luhn: str | None = None
+    imsi: str | None = None
+    imsi_2: str | None = None
+    current_imsi: str | None = None
+    msisdn: str | None = None
+    imei: str | None = None
+    imei_lock: bool = False
+    enabled: bool
+    status: str
+    activation_date: datetime | None = None
+    ip_address: str | None = None
+    data_quota_mb: float | None = None
+    data_quota_level: QuotaLevel | None = None
+    sms_quota: float | None = None
+    sms_quota_level: QuotaLevel | None = None
+    label: str | None = None
+
+    @classmethod
+    def from_api(cls, data: object) -> Sim:
+        """Read a SIM; `label` and `imei` are absent when unset, `imei` may be a number."""
+        obj = as_object(data, "SIM")
+        iccid = req_str(obj, "iccid")
+        if not iccid.isdigit():
+            raise OneNceResponseError(f"iccid: {iccid!r} is not an ICCID")
+        status = req_str(obj, "status")
+        lowered = status.lower()
+        if lowered in _ENABLED_STATUSES:
+            enabled = True
+        elif lowered in _DISABLED_STATUSES:
+            enabled = False
+        else:
+            raise OneNceResponseError(f"status: unknown SIM status {status!r}")
+        return cls(
+            iccid=iccid,
+            iccid_with_luhn=opt_str(obj, "iccid_with_luhn"),
+            imsi=opt_str(obj, "imsi"),
+            imsi_2=opt_str(obj, "imsi_2"),
+            current_imsi=opt_str(obj, "current_imsi"),
+            msisdn=opt_str(obj, "msisdn"),
+            imei=opt_str(obj, "imei"),
+            imei_lock=opt_bool(obj, "imei_lock") or False,
+            enabled=enabled,
+            status=status,
+            activation_date=opt_datetime(obj, "activation_date"),
+            ip_address=opt_str(obj, "ip_address"),
+            data_quota_mb=opt_float(obj, "current_quota"),
+            data_quota_level=_quota_level(obj, "quota_status"),
+            sms_quota=opt_float(obj, "current_quota_SMS"),
+            sms_quota_level=_quota_level(obj, "quota_status_SMS"),
+            label=opt_str(obj, "label"),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimPage:
+    """One page of the SIM list with the paging facts from its headers."""
+
+    sims: list[Sim]
+    page: int
+    total_pages: int | None
+    total_count: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Quota:
+    """The SMS or data quota of one SIM.
+
+    1NCE sometimes answers `{}`; that yields a quota whose fields are all None
+    (`known` is False) rather than an error, because the SIM itself is fine.
+    """
+
+    volume: float | None = None
+    total_volume: float | None = None
+    accumulated_total_volume: float | None = None
+    last_volume_added: float | None = None
+    threshold_percentage: float | None = None
+    threshold_volume: float | None = None
+    peak_throughput: float | None = None
+    status: QuotaStatus | None = None
+    expiry_date: datetime | None = None
+    last_status_change_date: datetime | None = None
+
+    @property
+    def known(self) -> bool:
+        """Whether 1NCE told us anything about this quota."""
+        return self.volume is not None or self.total_volume is not None
+
+    @classmethod
+    def from_api(cls, data: object) -> Quota:
+        """Read a quota; dates come without a zone and mean UTC."""
+        if data is None:
+            return cls()
+        obj = as_object(data, "quota")
+        status: QuotaStatus | None = None
+        raw_status = obj.get("status")
+        if isinstance(raw_status, str):
+            text: str | None = raw_status
+        else:
+            text = opt_str(opt_object(obj, "status"), "description")
+        if text is not None:
+            try:
+                status = QuotaStatus(text.lower())
+            except ValueError:
+                raise OneNceResponseError(
+                    f"status: unknown quota status {text!r}"
+                ) from None
+        return cls(
+            volume=opt_float(obj, "volume"),
+            total_volume=opt_float(obj, "total_volume"),
+            accumulated_total_volume=opt_float(obj, "accumulated_total_volume"),
+            last_volume_added=opt_float(obj, "last_volume_added"),
+            threshold_percentage=opt_float(obj, "threshold_percentage"),
+            threshold_volume=opt_float(obj, "threshold_volume"),
+            peak_throughput=opt_float(obj, "peak_throughput"),
+            status=status,
+            expiry_date=opt_datetime(obj, "expiry_date"),
+            last_status_change_date=opt_datetime(obj, "last_status_change_date"),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Connectivity:
+    """Where and how the network last saw a SIM."""
+
+    status: ConnectivityStatus
+    operator: str | None = None
+    operator_country: str | None = None
+    country: str | None = None
+    country_iso: str | None = None
+    mcc: str | None = None
+    last_updated: datetime | None = None
+    services: tuple[str, ...] = ()
+    radio_access_type: str | None = None
+    ue_ip_address: str | None = None
+
+    @classmethod
+    def from_api(cls, data: object) -> Connectivity:
+        """Read the status; v1 puts the state in `status`, v2 in `status.description`."""
+        obj = as_object(data, "connectivity")
+        raw_status = obj.get("status")
+        if isinstance(raw_status, str):
+            text: str | None = raw_status
+        else:
+            text = opt_str(opt_object(obj, "status"), "description") or opt_str(
+                obj, "description"
+            )
+        if text is None:
+            raise OneNceResponseError("status: missing")
+        try:
+            status = ConnectivityStatus(text.lower())
+        except ValueError:
+            raise OneNceResponseError(
+                f"status: unknown connectivity {text!r}"
+            ) from None
+        location = opt_object(obj, "location")
+        operator = opt_object(location, "operator")
+        country = opt_object(location, "country")
+        pdp = opt_object(obj, "pdp_context")
+        if not pdp and obj.get("pdp_contexts"):
+            pdp = as_object(
+                as_list(obj["pdp_contexts"], "pdp_contexts")[0], "pdp_context"
+            )
+        services = tuple(
+            str(item) for item in as_list(obj.get("services") or [], "services")
+        )
+        return cls(
+            status=status,
+            operator=opt_str(operator, "name"),
+            operator_country=opt_str(opt_object(operator, "country"), "name"),
+            country=opt_str(country, "name"),
+            country_iso=opt_str(country, "iso_code"),
+            mcc=opt_str(country, "mcc"),
+            last_updated=opt_datetime(location, "last_updated"),
+            services=services,
+            radio_access_type=opt_str(opt_object(pdp, "rat_type"), "description"),
+            ue_ip_address=opt_str(pdp, "ue_ip_address"),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sms:
+    """One MT or MO SMS as the SIM's SMS list and detail endpoints return it."""
+
+    sms_id: int
+    direction: SmsDirection | None
+    status: DeliveryStatus | None
+    status_id: int | None
+    payload: str | None = None
+    dcs: int | None = None
+    udh: str | None = None
+    source_address: str | None = None
+    submit_date: datetime | None = None
+    delivery_date: datetime | None = None
+    expiry_date: datetime | None = None
+    final_date: datetime | None = None
+    retry_count: int | None = None
+
+    @classmethod
+    def from_api(cls, data: object) -> Sms:
+        """Read an SMS; ids and counters may come as strings."""
+        obj = as_object(data, "SMS")
+        status_obj = opt_object(obj, "status")
+        status_id = opt_int(status_obj, "id")
+        status: DeliveryStatus | None = None
+        if status_id is not None:
+            try:
+                status = delivery_status_from_id(
+                    status_id, opt_str(status_obj, "description")
+                )
+            except ValueError as err:
+                raise OneNceResponseError(f"status: {err}") from None
+        type_id = opt_int(opt_object(obj, "sms_type"), "id")
+        direction = {1: SmsDirection.MT, 2: SmsDirection.MO}.get(type_id or 0)
+        return cls(
+            sms_id=req_int(obj, "id"),
+            direction=direction,
+            status=status,
+            status_id=status_id,
+            payload=obj.get("payload") if isinstance(obj.get("payload"), str) else None,
+            dcs=opt_int(obj, "dcs"),
+            udh=opt_str(obj, "udh"),
+            source_address=opt_str(obj, "source_address"),
+            submit_date=opt_datetime(obj, "submit_date"),
+            delivery_date=opt_datetime(obj, "delivery_date"),
+            expiry_date=opt_datetime(obj, "expiry_date"),
+            final_date=opt_datetime(obj, "final_date"),
+            retry_count=opt_int(obj, "retry_count"),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreatedSms:
+    """The id 1NCE gave an SMS it accepted (v2: body, v1: `Location` header)."""
+
+    sms_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimEvent:
+    """One entry of a SIM's network event log."""
+
+    event_id: int | None
+    timestamp: datetime | None
+    event_type: str | None
+    description: str | None
+    severity: str | None
+    source: str | None
+    alert: bool
+
+    @classmethod
+    def from_api(cls, data: object) -> SimEvent:
+        """Read an event; v2 nests type, source and severity as {id, description}."""
+        obj = as_object(data, "event")
+
+        def text(key: str) -> str | None:
+            value = obj.get(key)
+            if isinstance(value, dict):
+                return opt_str(value, "description")
+            return opt_str(obj, key)
+
+        return cls(
+            event_id=opt_int(obj, "id"),
+            timestamp=opt_datetime(obj, "timestamp"),
+            event_type=text("event_type"),
+            description=opt_str(obj, "description"),
+            severity=text("event_severity"),
+            source=text("event_source"),
+            alert=opt_bool(obj, "alert") or False,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UsageDay:
+    """SMS and data used by one SIM on one day (v1 usage statistics)."""
+
+    day: date
+    sms_mt: int
+    sms_mo: int
+    data_mb: float
+
+    @property
+    def sms_total(self) -> int:
+        """All SMS of the day; 1NCE's own `volume` is this sum."""
+        return self.sms_mt + self.sms_mo
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Usage:
+    """Daily usage of one SIM, oldest day first, without 1NCE's TOTAL row."""
+
+    days: list[UsageDay] = field(default_factory=list)
+
+    @classmethod
+    def from_api(cls, data: object) -> Usage:
+        """Read usage; values are strings and the newest day comes first."""
+        obj = as_object(data, "usage")
+        days: list[UsageDay] = []
+        for item in as_list(obj.get("stats") or [], "stats"):
+            row = as_object(item, "stats item")
+            raw_date = req_str(row, "date")
+            if raw_date.upper() == "TOTAL":
+                continue
+            when = opt_datetime(row, "date")
+            if when is None:  # pragma: no cover - req_str already rejected empties
+                continue
+            sms = opt_object(row, "sms")
+            data_row = opt_object(row, "data")
+            days.append(
+                UsageDay(
+                    day=when.date(),
+                    sms_mt=opt_int(sms, "volume_tx") or 0,
+                    sms_mo=opt_int(sms, "volume_rx") or 0,
+                    data_mb=opt_float(data_row, "volume") or 0.0,
+                )
+            )
+        days.sort(key=lambda usage_day: usage_day.day)
+        return cls(days=days)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limit:
+    """One organisation-wide monthly limit or one selectable option for it."""
+
+    limit_id: int
+    limit: str | None
+    unit: str | None
+
+    @classmethod
+    def from_api(cls, data: object) -> Limit:
+        """Read a limit; the value is a string such as "10"."""
+        obj = as_object(data, "limit")
+        return cls(
+            limit_id=req_int(obj, "id"),
+            limit=opt_str(obj, "limit"),
+            unit=opt_str(obj, "unit"),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """The organisation's current monthly limits; None where none is set."""
+
+    data: Limit | None
+    sms_mt: Limit | None
+    sms_mo: Limit | None
+
+    @classmethod
+    def from_api(cls, data: object) -> Limits:
+        """Read the limits object (`data`, `smsMt`, `smsMo`)."""
+        obj = as_object(data, "limits") if data is not None else {}
+
+        def one(key: str) -> Limit | None:
+            value = obj.get(key)
+            return Limit.from_api(value) if value else None
+
+        return cls(data=one("data"), sms_mt=one("smsMt"), sms_mo=one("smsMo"))

@@ -1,0 +1,277 @@
+"""Polling of the 1NCE fleet, and the typed config entry that carries it.
+
+The SIM list is the cheap, complete view of the fleet: one request per 100 SIMs
+gives every SIM's status and SMS/data quota level. This coordinator keeps it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+import math
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .api import (
+    Connectivity,
+    OneNceAuthenticationError,
+    OneNceClient,
+    OneNceError,
+    OneNceNotFoundError,
+    OneNceRateLimitError,
+    Quota,
+    Sim,
+)
+from .const import (
+    CONF_DETAIL_INTERVAL,
+    CONF_LIST_INTERVAL,
+    DEFAULT_DETAIL_INTERVAL,
+    DEFAULT_LIST_INTERVAL,
+    DETAIL_CATCH_UP_BATCH,
+    DETAIL_TICK,
+    DOMAIN,
+    LOGGER,
+)
+from .usage import UsageCoordinator
+
+
+@dataclass(slots=True)
+class OneNceRuntimeData:
+    """What a loaded entry owns: its client and its coordinators."""
+
+    client: OneNceClient
+    fleet: FleetCoordinator
+    details: DetailsCoordinator
+    usage: UsageCoordinator
+
+
+type OneNceConfigEntry = ConfigEntry[OneNceRuntimeData]
+
+
+class FleetCoordinator(DataUpdateCoordinator[dict[str, Sim]]):
+    """Keep the account's SIM list, keyed by ICCID.
+
+    Failures are left to DataUpdateCoordinator, which marks entities
+    unavailable, logs once when 1NCE goes away and once when it is back.
+    Refused credentials start Home Assistant's reauthentication flow.
+    """
+
+    config_entry: OneNceConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, entry: OneNceConfigEntry, client: OneNceClient
+    ) -> None:
+        """Poll at the interval the user chose in the options."""
+        self.client = client
+        self.base_interval = timedelta(
+            minutes=entry.options.get(CONF_LIST_INTERVAL, DEFAULT_LIST_INTERVAL)
+        )
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} fleet",
+            update_interval=self.base_interval,
+        )
+
+    async def _async_update_data(self) -> dict[str, Sim]:
+        try:
+            sims = await self.client.async_get_sims()
+        except OneNceAuthenticationError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="auth_failed"
+            ) from err
+        except OneNceRateLimitError as err:
+            # Stretch the next poll to what 1NCE asked for instead of hammering.
+            wait = timedelta(seconds=err.retry_after or 0)
+            self.update_interval = max(self.base_interval, wait)
+            raise UpdateFailed(
+                translation_domain=DOMAIN, translation_key="rate_limited"
+            ) from err
+        except OneNceError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        self.update_interval = self.base_interval
+        return {sim.iccid: sim for sim in sims}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimDetails:
+    """What the SIM list lacks: exact volumes, expiry and network state."""
+
+    sms_quota: Quota
+    data_quota: Quota
+    connectivity: Connectivity
+    fetched_at: datetime
+
+
+def _list_state(sim: Sim) -> tuple[object, ...]:
+    """Pick the list fields whose change makes fetching the details urgent."""
+    return (
+        sim.enabled,
+        sim.sms_quota_level,
+        sim.data_quota_level,
+        sim.sms_quota,
+        sim.data_quota_mb,
+        sim.ip_address,
+        sim.imei,
+    )
+
+
+class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
+    """Fetch per-SIM details a slice at a time, on a one-minute tick.
+
+    Each SIM costs three requests (SMS quota, data quota, status). Every SIM is
+    refreshed once per detail interval, spread evenly over it, so the load is
+    3 x N requests per interval at a steady rate and never a burst. A SIM whose
+    list state changed (status, quota level, volume) jumps the queue.
+    """
+
+    config_entry: OneNceConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: OneNceConfigEntry,
+        client: OneNceClient,
+        fleet: FleetCoordinator,
+    ) -> None:
+        """Follow the fleet coordinator, which decides which SIMs exist."""
+        self.client = client
+        self.fleet = fleet
+        self.detail_interval = timedelta(
+            minutes=entry.options.get(CONF_DETAIL_INTERVAL, DEFAULT_DETAIL_INTERVAL)
+        )
+        self.failed: set[str] = set()
+        self._urgent: set[str] = set()
+        self._list_states: dict[str, tuple[object, ...]] = {}
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} SIM details",
+            update_interval=DETAIL_TICK,
+        )
+
+    def note_fleet_update(self) -> None:
+        """Queue SIMs whose list state changed since the last fleet poll."""
+        for iccid, sim in (self.fleet.data or {}).items():
+            state = _list_state(sim)
+            previous = self._list_states.get(iccid)
+            if previous is not None and previous != state:
+                self._urgent.add(iccid)
+            self._list_states[iccid] = state
+        for gone in set(self._list_states) - set(self.fleet.data or {}):
+            del self._list_states[gone]
+            self._urgent.discard(gone)
+
+    def request_soon(self, iccid: str) -> None:
+        """Refresh one SIM's details at the next tick (e.g. after a change)."""
+        self._urgent.add(iccid)
+
+    def available(self, iccid: str) -> bool:
+        """Whether this SIM's details are known and its last fetch worked."""
+        return (
+            self.last_update_success
+            and iccid not in self.failed
+            and iccid in (self.data or {})
+        )
+
+    def _select(self, now: datetime) -> list[str]:
+        sims = list(self.fleet.data or {})
+        known = self.data or {}
+        never = [iccid for iccid in sims if iccid not in known]
+        stale = sorted(
+            (
+                iccid
+                for iccid in sims
+                if iccid in known
+                and now - known[iccid].fetched_at >= self.detail_interval
+            ),
+            key=lambda iccid: known[iccid].fetched_at,
+        )
+        urgent = [iccid for iccid in sims if iccid in self._urgent]
+        # Enough per tick to cover the fleet once per interval; more while
+        # SIMs have never been fetched, so a new setup fills in quickly.
+        steady = math.ceil(len(sims) * (DETAIL_TICK / self.detail_interval))
+        budget = max(steady, DETAIL_CATCH_UP_BATCH if never else 0)
+        selected = list(dict.fromkeys([*urgent, *never, *stale]))
+        return selected[: max(budget, len(urgent))]
+
+    async def _fetch(self, iccid: str, now: datetime) -> SimDetails:
+        sms_quota, data_quota, connectivity = await asyncio.gather(
+            self.client.async_get_sms_quota(iccid),
+            self.client.async_get_data_quota(iccid),
+            self.client.async_get_connectivity(iccid),
+        )
+        return SimDetails(
+            sms_quota=sms_quota,
+            data_quota=data_quota,
+            connectivity=connectivity,
+            fetched_at=now,
+        )
+
+    async def _async_update_data(self) -> dict[str, SimDetails]:
+        now = dt_util.utcnow()
+        fleet = self.fleet.data or {}
+        data = {
+            iccid: details
+            for iccid, details in (self.data or {}).items()
+            if iccid in fleet
+        }
+        self.failed &= set(fleet)
+        selected = self._select(now)
+        if not selected:
+            return data
+        results = await asyncio.gather(
+            *(self._fetch(iccid, now) for iccid in selected), return_exceptions=True
+        )
+        errors: list[BaseException] = []
+        for iccid, result in zip(selected, results, strict=True):
+            self._urgent.discard(iccid)
+            if isinstance(result, SimDetails):
+                data[iccid] = result
+                self.failed.discard(iccid)
+                continue
+            if isinstance(result, OneNceNotFoundError):
+                # The SIM left the account; the next fleet poll removes it.
+                data.pop(iccid, None)
+                continue
+            self.failed.add(iccid)
+            errors.append(result)
+        wait = self._check_errors(errors)
+        self.update_interval = max(DETAIL_TICK, wait)
+        if errors and len(errors) == len(selected):
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="rate_limited" if wait else "update_failed",
+                translation_placeholders={"error": str(errors[0])},
+            ) from errors[0]
+        return data
+
+    def _check_errors(self, errors: list[BaseException]) -> timedelta:
+        """Raise what must stop everything; return how long 1NCE asked us to wait.
+
+        Refused credentials start reauthentication and anything that is not a
+        1NCE error is a bug that must surface. Other per-SIM failures only make
+        that SIM's entities unavailable until its next successful fetch.
+        """
+        wait = timedelta(0)
+        for error in errors:
+            if isinstance(error, OneNceAuthenticationError):
+                raise ConfigEntryAuthFailed(
+                    translation_domain=DOMAIN, translation_key="auth_failed"
+                ) from error
+            if not isinstance(error, OneNceError):
+                raise error
+            if isinstance(error, OneNceRateLimitError):
+                wait = max(wait, timedelta(seconds=error.retry_after or 0))
+        return wait

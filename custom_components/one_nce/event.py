@@ -1,0 +1,103 @@
+"""Event entities: each SIM's incoming SMS and the delivery of SMS sent to it.
+
+The bus events (`one_nce_sms_received`, `one_nce_delivery_report`) serve
+automations about any SIM; these entities put the same messages on the SIM's
+device page, where the automation editor offers them as triggers. They carry
+the event's data as attributes, except the device id they belong to anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.event import EventEntity, EventEntityDescription
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .api import Sim
+from .coordinator import OneNceConfigEntry
+from .entity import OneNceSimEntity, async_add_sim_entities
+from .events import (
+    DELIVERY_EVENT_TYPES,
+    EVENT_TYPE_RECEIVED,
+    report_signal,
+    sms_signal,
+)
+
+# Nothing to fetch: entities only pass on what the dispatcher brings.
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class OneNceEventEntityDescription(EventEntityDescription):
+    """An event entity fed by one dispatcher signal per SIM."""
+
+    signal_fn: Callable[[str, str], str]
+    """(entry id, ICCID) -> signal."""
+    event_type_fn: Callable[[Mapping[str, Any]], str]
+
+
+EVENTS: tuple[OneNceEventEntityDescription, ...] = (
+    OneNceEventEntityDescription(
+        key="incoming_sms",
+        event_types=[EVENT_TYPE_RECEIVED],
+        signal_fn=sms_signal,
+        event_type_fn=lambda _data: EVENT_TYPE_RECEIVED,
+    ),
+    OneNceEventEntityDescription(
+        key="sms_delivery",
+        event_types=DELIVERY_EVENT_TYPES,
+        signal_fn=report_signal,
+        event_type_fn=lambda data: str(data["status"]),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: OneNceConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add every SIM's event entities, and those of SIMs the list shows later."""
+
+    def entities_for(sim: Sim) -> list[OneNceSimEvent]:
+        return [OneNceSimEvent(entry, sim, description) for description in EVENTS]
+
+    async_add_sim_entities(entry, async_add_entities, entities_for)
+
+
+class OneNceSimEvent(OneNceSimEntity, EventEntity):
+    """A SIM's SMS or delivery events."""
+
+    entity_description: OneNceEventEntityDescription
+
+    @property
+    def available(self) -> bool:
+        """Available while the SIM is on the last list 1NCE gave.
+
+        Pushed messages do not depend on polling, so a failed poll of the
+        SIM list does not make these entities unavailable.
+        """
+        return self.iccid in (self.coordinator.data or {})
+
+    async def async_added_to_hass(self) -> None:
+        """Listen to this SIM's messages."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                self.entity_description.signal_fn(self.entry.entry_id, self.iccid),
+                self._handle_message,
+            )
+        )
+
+    @callback
+    def _handle_message(self, data: Mapping[str, Any]) -> None:
+        self._trigger_event(
+            self.entity_description.event_type_fn(data),
+            {key: value for key, value in data.items() if key != "device_id"},
+        )
+        self.async_write_ha_state()

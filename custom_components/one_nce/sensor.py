@@ -1,0 +1,308 @@
+"""Sensors: each SIM's volumes, quota states and network, and account totals.
+
+Values that the SIM list carries stay available as long as the list loads;
+exact volumes, expiry dates and the network state come from the per-SIM
+details and are unavailable while a SIM's details are unknown or failing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import EntityCategory, UnitOfInformation
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from .api import ConnectivityStatus, QuotaLevel, Sim
+from .coordinator import OneNceConfigEntry, SimDetails
+from .entity import (
+    OneNceAccountEntity,
+    OneNceSimDetailEntity,
+    OneNceSimEntity,
+    SimView,
+    async_add_sim_entities,
+    async_sync_devices,
+)
+from .forwarder_health import HEALTH_SENSORS, ForwarderHealthSensor
+from .receiver import get_receiver
+
+# Read-only: the coordinators fetch, entities only read what they hold.
+PARALLEL_UPDATES = 0
+
+# No device class counts text messages. A unit still matters: long-term
+# statistics and graphs group by it, and "SMS" reads the same in every language.
+UNIT_SMS = "SMS"
+
+QUOTA_LEVELS = [level.value for level in QuotaLevel]
+
+
+@dataclass(frozen=True, kw_only=True)
+class OneNceSimSensorEntityDescription(SensorEntityDescription):
+    """A SIM sensor read from the SIM list (and the SMS level)."""
+
+    value_fn: Callable[[SimView], StateType | datetime]
+    uses_details: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class OneNceDetailSensorEntityDescription(SensorEntityDescription):
+    """A SIM sensor read from the SIM's details."""
+
+    value_fn: Callable[[SimDetails], StateType | datetime]
+
+
+@dataclass(frozen=True, kw_only=True)
+class OneNceAccountSensorEntityDescription(SensorEntityDescription):
+    """An account sensor summing up all SIMs."""
+
+    value_fn: Callable[[Sequence[SimView]], StateType]
+
+
+def _level(level: QuotaLevel | None) -> str | None:
+    return level.value if level is not None else None
+
+
+def _count(level: QuotaLevel) -> Callable[[Sequence[SimView]], int]:
+    return lambda views: sum(view.sms_level is level for view in views)
+
+
+def _sms_left(views: Sequence[SimView]) -> float | None:
+    """Sum what is known; an overdrawn SIM counts as empty, not as a debt."""
+    volumes = [
+        max(0.0, view.details.sms_quota.volume)
+        for view in views
+        if view.details is not None and view.details.sms_quota.volume is not None
+    ]
+    return sum(volumes) if volumes else None
+
+
+SIM_SENSORS: tuple[OneNceSimSensorEntityDescription, ...] = (
+    OneNceSimSensorEntityDescription(
+        key="sms_quota_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=QUOTA_LEVELS,
+        uses_details=True,
+        value_fn=lambda view: _level(view.sms_level),
+    ),
+    OneNceSimSensorEntityDescription(
+        key="data_quota_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=QUOTA_LEVELS,
+        value_fn=lambda view: _level(view.sim.data_quota_level),
+    ),
+    OneNceSimSensorEntityDescription(
+        key="iccid",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda view: view.sim.iccid,
+    ),
+    OneNceSimSensorEntityDescription(
+        key="msisdn",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda view: view.sim.msisdn,
+    ),
+    OneNceSimSensorEntityDescription(
+        key="imsi",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda view: view.sim.imsi,
+    ),
+    OneNceSimSensorEntityDescription(
+        key="imei",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda view: view.sim.imei,
+    ),
+    OneNceSimSensorEntityDescription(
+        key="ip_address",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda view: view.sim.ip_address,
+    ),
+    OneNceSimSensorEntityDescription(
+        key="activation_date",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda view: view.sim.activation_date,
+    ),
+)
+
+DETAIL_SENSORS: tuple[OneNceDetailSensorEntityDescription, ...] = (
+    OneNceDetailSensorEntityDescription(
+        key="sms_volume",
+        native_unit_of_measurement=UNIT_SMS,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda details: details.sms_quota.volume,
+    ),
+    OneNceDetailSensorEntityDescription(
+        key="sms_volume_total",
+        native_unit_of_measurement=UNIT_SMS,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        entity_registry_enabled_default=False,
+        value_fn=lambda details: details.sms_quota.total_volume,
+    ),
+    OneNceDetailSensorEntityDescription(
+        key="sms_quota_expiry",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda details: details.sms_quota.expiry_date,
+    ),
+    OneNceDetailSensorEntityDescription(
+        key="data_volume",
+        device_class=SensorDeviceClass.DATA_SIZE,
+        native_unit_of_measurement=UnitOfInformation.MEGABYTES,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=lambda details: details.data_quota.volume,
+    ),
+    OneNceDetailSensorEntityDescription(
+        key="data_volume_total",
+        device_class=SensorDeviceClass.DATA_SIZE,
+        native_unit_of_measurement=UnitOfInformation.MEGABYTES,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        entity_registry_enabled_default=False,
+        value_fn=lambda details: details.data_quota.total_volume,
+    ),
+    OneNceDetailSensorEntityDescription(
+        key="data_quota_expiry",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda details: details.data_quota.expiry_date,
+    ),
+    OneNceDetailSensorEntityDescription(
+        key="connection_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=[status.value for status in ConnectivityStatus],
+        value_fn=lambda details: details.connectivity.status.value,
+    ),
+    OneNceDetailSensorEntityDescription(
+        key="network_operator",
+        value_fn=lambda details: details.connectivity.operator,
+    ),
+    OneNceDetailSensorEntityDescription(
+        key="country",
+        value_fn=lambda details: details.connectivity.country,
+    ),
+    # Plain text, not an enum: 1NCE names more technologies than it documents,
+    # and an unknown one must not break the entity. Only set during a data
+    # session, so it is mostly unknown and off by default.
+    OneNceDetailSensorEntityDescription(
+        key="radio_access_type",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=lambda details: details.connectivity.radio_access_type,
+    ),
+)
+
+ACCOUNT_SENSORS: tuple[OneNceAccountSensorEntityDescription, ...] = (
+    OneNceAccountSensorEntityDescription(
+        key="sims",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=len,
+    ),
+    OneNceAccountSensorEntityDescription(
+        key="sims_sms_sufficient",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=_count(QuotaLevel.SUFFICIENT),
+    ),
+    OneNceAccountSensorEntityDescription(
+        key="sims_sms_low",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=_count(QuotaLevel.LOW),
+    ),
+    OneNceAccountSensorEntityDescription(
+        key="sims_sms_exhausted",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=_count(QuotaLevel.EXHAUSTED),
+    ),
+    OneNceAccountSensorEntityDescription(
+        key="account_sms_volume",
+        native_unit_of_measurement=UNIT_SMS,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=_sms_left,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: OneNceConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the account's sensors, and every SIM's as the list shows it."""
+    # The sensor platform owns the account device, so it keeps the devices in
+    # step with the list (one listener for the whole entry).
+    async_sync_devices(hass, entry)
+    async_add_entities(
+        OneNceAccountSensor(entry, description) for description in ACCOUNT_SENSORS
+    )
+    if (receiver := get_receiver(hass, entry.entry_id)) is not None:
+        async_add_entities(
+            ForwarderHealthSensor(entry, receiver.health, description)
+            for description in HEALTH_SENSORS
+        )
+
+    def entities_for(sim: Sim) -> list[SensorEntity]:
+        return [
+            *(OneNceSimSensor(entry, sim, description) for description in SIM_SENSORS),
+            *(
+                OneNceDetailSensor(entry, sim, description)
+                for description in DETAIL_SENSORS
+            ),
+        ]
+
+    async_add_sim_entities(entry, async_add_entities, entities_for)
+
+
+class OneNceSimSensor(OneNceSimEntity, SensorEntity):
+    """A SIM sensor read from the SIM list."""
+
+    entity_description: OneNceSimSensorEntityDescription
+
+    def __init__(
+        self,
+        entry: OneNceConfigEntry,
+        sim: Sim,
+        description: OneNceSimSensorEntityDescription,
+    ) -> None:
+        """Follow the details too where the value depends on them."""
+        super().__init__(entry, sim, description)
+        self._follows_details = description.uses_details
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """Read the value from the SIM (and its details where used)."""
+        return self.entity_description.value_fn(self.view)
+
+
+class OneNceDetailSensor(OneNceSimDetailEntity, SensorEntity):
+    """A SIM sensor read from the SIM's details."""
+
+    entity_description: OneNceDetailSensorEntityDescription
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """Read the value from the SIM's details."""
+        return self.entity_description.value_fn(self.details)
+
+
+class OneNceAccountSensor(OneNceAccountEntity, SensorEntity):
+    """An account-wide count or sum."""
+
+    entity_description: OneNceAccountSensorEntityDescription
+
+    @property
+    def native_value(self) -> StateType:
+        """Sum up the account's SIMs."""
+        return self.entity_description.value_fn(self.views)

@@ -1,0 +1,370 @@
+"""The 1NCE actions: send, cancel and list SMS, and order a top-up.
+
+They are registered once for the domain, not per entry, so that automations
+referring to them validate even while an account is still loading. Each call
+resolves its SIMs to (loaded entry, ICCID) first and only then talks to 1NCE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+import voluptuous as vol
+
+from homeassistant.const import ATTR_DEVICE_ID
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+)
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
+from homeassistant.util import dt as dt_util
+from homeassistant.util.json import JsonObjectType, JsonValueType
+
+from .api import (
+    OneNceError,
+    OneNceInvalidRequestError,
+    OneNceNotFoundError,
+    Sms,
+    SmsDirection,
+)
+from .api.sms import Encoding, decode_payload, encoding_for_dcs
+from .const import DOMAIN
+from .coordinator import OneNceConfigEntry
+from .sending import (
+    SOURCE_ADDRESS_TYPES,
+    OutgoingSms,
+    async_send_prepared,
+    prepare_sms,
+)
+
+SERVICE_SEND_SMS: Final = "send_sms"
+SERVICE_CANCEL_SMS: Final = "cancel_sms"
+SERVICE_LIST_SMS: Final = "list_sms"
+SERVICE_TOP_UP: Final = "top_up"
+
+ATTR_ICCID: Final = "iccid"
+ATTR_MESSAGE: Final = "message"
+ATTR_SOURCE_ADDRESS: Final = "source_address"
+ATTR_SOURCE_ADDRESS_TYPE: Final = "source_address_type"
+ATTR_ENCODING: Final = "encoding"
+ATTR_UDH: Final = "udh"
+ATTR_EXPIRY: Final = "expiry"
+ATTR_EXPIRY_AT: Final = "expiry_at"
+ATTR_SMS_ID: Final = "sms_id"
+ATTR_LIMIT: Final = "limit"
+ATTR_DIRECTION: Final = "direction"
+ATTR_CONFIRM: Final = "confirm"
+
+DIRECTION_ALL: Final = "all"
+DEFAULT_LIST_LIMIT: Final = 20
+# 1NCE's page size cap: one page is the most a single call fetches.
+MAX_LIST_LIMIT: Final = 100
+
+_TEXT_LIST = vol.All(cv.ensure_list, [cv.string])
+
+_ONE_SIM: Final[dict[vol.Marker, Any]] = {
+    vol.Optional(ATTR_DEVICE_ID): cv.string,
+    vol.Optional(ATTR_ICCID): cv.string,
+}
+
+SEND_SMS_SCHEMA: Final = vol.Schema(
+    {
+        vol.Optional(ATTR_DEVICE_ID, default=list): _TEXT_LIST,
+        vol.Optional(ATTR_ICCID, default=list): _TEXT_LIST,
+        vol.Required(ATTR_MESSAGE): cv.string,
+        vol.Optional(ATTR_SOURCE_ADDRESS): cv.string,
+        vol.Optional(ATTR_SOURCE_ADDRESS_TYPE): vol.In(SOURCE_ADDRESS_TYPES),
+        vol.Optional(ATTR_ENCODING, default=Encoding.AUTO.value): vol.Coerce(Encoding),
+        vol.Optional(ATTR_UDH): cv.string,
+        vol.Exclusive(
+            ATTR_EXPIRY, "expiry", msg="Set either expiry or expiry_at, not both"
+        ): cv.time_period,
+        vol.Exclusive(
+            ATTR_EXPIRY_AT, "expiry", msg="Set either expiry or expiry_at, not both"
+        ): cv.datetime,
+    }
+)
+CANCEL_SMS_SCHEMA: Final = vol.Schema(
+    {
+        **_ONE_SIM,
+        vol.Required(ATTR_SMS_ID): vol.All(
+            cv.string, vol.Match(r"^[0-9A-Za-z-]+$", msg="not an SMS id")
+        ),
+    }
+)
+LIST_SMS_SCHEMA: Final = vol.Schema(
+    {
+        **_ONE_SIM,
+        vol.Optional(ATTR_LIMIT, default=DEFAULT_LIST_LIMIT): vol.All(
+            vol.Coerce(int), vol.Range(min=1, max=MAX_LIST_LIMIT)
+        ),
+        vol.Optional(ATTR_DIRECTION, default=DIRECTION_ALL): vol.In(
+            [DIRECTION_ALL, *(direction.value for direction in SmsDirection)]
+        ),
+    }
+)
+TOP_UP_SCHEMA: Final = vol.Schema({**_ONE_SIM, vol.Required(ATTR_CONFIRM): cv.boolean})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimTarget:
+    """A SIM an action may talk to: in a loaded account, with its device if any."""
+
+    entry: OneNceConfigEntry
+    iccid: str
+    device_id: str | None
+
+
+def _unknown_sim(sim: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="unknown_sim",
+        translation_placeholders={"sim": sim},
+    )
+
+
+def _resolve_targets(hass: HomeAssistant, data: dict[str, Any]) -> list[SimTarget]:
+    """Turn device ids and ICCIDs into SIMs of loaded accounts, each SIM once.
+
+    A device names its SIM by the identifier (DOMAIN, ICCID); an ICCID may be
+    given with or without its Luhn check digit. Anything not found in a loaded
+    account's fleet is refused, naming what the user gave.
+    """
+    entries: list[OneNceConfigEntry] = hass.config_entries.async_loaded_entries(DOMAIN)
+    registry = dr.async_get(hass)
+    targets: dict[tuple[str, str], SimTarget] = {}
+
+    for device_id in _values(data.get(ATTR_DEVICE_ID)):
+        device = registry.async_get(device_id)
+        target = None
+        if device is not None:
+            target = next(
+                (
+                    SimTarget(entry=entry, iccid=iccid, device_id=device.id)
+                    for domain, iccid in device.identifiers
+                    if domain == DOMAIN
+                    for entry in entries
+                    if entry.entry_id in device.config_entries
+                    and iccid in (entry.runtime_data.fleet.data or {})
+                ),
+                None,
+            )
+        if target is None:
+            name = device and (device.name_by_user or device.name)
+            raise _unknown_sim(name or device_id)
+        targets.setdefault((target.entry.entry_id, target.iccid), target)
+
+    for value in _values(data.get(ATTR_ICCID)):
+        found = next(
+            (
+                (entry, sim.iccid)
+                for entry in entries
+                for sim in (entry.runtime_data.fleet.data or {}).values()
+                if value in (sim.iccid, sim.iccid_with_luhn)
+            ),
+            None,
+        )
+        if found is None:
+            raise _unknown_sim(value)
+        entry, iccid = found
+        device = registry.async_get_device(identifiers={(DOMAIN, iccid)})
+        targets.setdefault(
+            (entry.entry_id, iccid),
+            SimTarget(
+                entry=entry,
+                iccid=iccid,
+                device_id=device.id if device is not None else None,
+            ),
+        )
+    return list(targets.values())
+
+
+def _values(value: str | list[str] | None) -> list[str]:
+    """Read a one-or-many field, ignoring blanks a UI list may leave."""
+    items = value if isinstance(value, list) else [value] if value else []
+    return [item.strip() for item in items if item.strip()]
+
+
+def _resolve_one(hass: HomeAssistant, data: dict[str, Any]) -> SimTarget:
+    """Resolve an action that works on exactly one SIM."""
+    targets = _resolve_targets(hass, data)
+    if len(targets) != 1:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="one_sim_needed"
+        )
+    return targets[0]
+
+
+def _expiry(data: dict[str, Any]) -> datetime | None:
+    """Turn a validity period or a point in time into an aware datetime.
+
+    A datetime without a zone (what the UI's picker sends) means Home
+    Assistant's local time, as everywhere else in its UI.
+    """
+    if (period := data.get(ATTR_EXPIRY)) is not None:
+        delta: timedelta = period
+        return dt_util.utcnow() + delta
+    if (when := data.get(ATTR_EXPIRY_AT)) is not None:
+        moment: datetime = when
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt_util.get_default_time_zone())
+        return moment
+    return None
+
+
+async def _async_send_sms(call: ServiceCall) -> ServiceResponse:
+    """Send one message to every target, after all of them passed the checks."""
+    data = call.data
+    targets = _resolve_targets(call.hass, dict(data))
+    if not targets:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="no_target"
+        )
+    type_name: str | None = data.get(ATTR_SOURCE_ADDRESS_TYPE)
+    sms = OutgoingSms(
+        message=data[ATTR_MESSAGE],
+        encoding=data[ATTR_ENCODING],
+        udh=data.get(ATTR_UDH) or None,
+        source_address=data.get(ATTR_SOURCE_ADDRESS),
+        source_address_type=SOURCE_ADDRESS_TYPES[type_name] if type_name else None,
+        expires=_expiry(dict(data)),
+    )
+    prepared = [prepare_sms(target.entry, target.iccid, sms) for target in targets]
+    messages: list[JsonValueType] = []
+    for target, ready in zip(targets, prepared, strict=True):
+        sent = await async_send_prepared(ready)
+        messages.append(
+            {
+                "iccid": target.iccid,
+                "device_id": target.device_id,
+                "sms_ids": list(sent.sms_ids),
+                "parts": len(sent.sms_ids),
+                "encoding": sent.encoding.value,
+            }
+        )
+    return {"messages": messages}
+
+
+async def _async_cancel_sms(call: ServiceCall) -> None:
+    """Withdraw an MT SMS that 1NCE still holds for delivery."""
+    target = _resolve_one(call.hass, dict(call.data))
+    sms_id: str = call.data[ATTR_SMS_ID]
+    try:
+        await target.entry.runtime_data.client.async_cancel_sms(target.iccid, sms_id)
+    except (OneNceNotFoundError, OneNceInvalidRequestError) as err:
+        # 1NCE refuses once the SMS is delivered, expired or otherwise final.
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="sms_not_cancelable",
+            translation_placeholders={
+                "sms_id": sms_id,
+                "sim": target.iccid,
+                "error": str(err),
+            },
+        ) from err
+    except OneNceError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="cancel_failed",
+            translation_placeholders={"sms_id": sms_id, "error": str(err)},
+        ) from err
+
+
+def _sms_item(sms: Sms) -> JsonObjectType:
+    """Describe one SMS the way the Portal's SMS tab shows it."""
+    payload = sms.payload
+    dcs = sms.dcs if sms.dcs is not None else 0
+    text: str | None
+    if payload is None:
+        text = None
+    elif sms.direction is SmsDirection.MO:
+        text = decode_payload(payload, dcs)
+    else:
+        # 1NCE stores what we sent: text for 7-bit and UCS-2, hex for binary.
+        text = None if encoding_for_dcs(dcs) is Encoding.BINARY else payload
+    return {
+        "id": str(sms.sms_id),
+        "direction": sms.direction.value if sms.direction is not None else None,
+        "status": sms.status.value if sms.status is not None else None,
+        "status_id": sms.status_id,
+        "submit_date": _iso(sms.submit_date),
+        "final_date": _iso(sms.final_date),
+        "source_address": sms.source_address,
+        "dcs": sms.dcs,
+        "payload": payload,
+        "text": text,
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def _async_list_sms(call: ServiceCall) -> ServiceResponse:
+    """Return the SIM's recent SMS, newest first: the Portal's SMS tab."""
+    target = _resolve_one(call.hass, dict(call.data))
+    direction: str = call.data[ATTR_DIRECTION]
+    try:
+        items = await target.entry.runtime_data.client.async_list_sms(
+            target.iccid, per_page=MAX_LIST_LIMIT
+        )
+    except OneNceError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="list_failed",
+            translation_placeholders={"sim": target.iccid, "error": str(err)},
+        ) from err
+    if direction != DIRECTION_ALL:
+        items = [sms for sms in items if sms.direction == direction]
+    epoch = dt_util.utc_from_timestamp(0)
+    items.sort(key=lambda sms: (sms.submit_date or epoch, sms.sms_id), reverse=True)
+    return {"sms": [_sms_item(sms) for sms in items[: call.data[ATTR_LIMIT]]]}
+
+
+async def _async_top_up(call: ServiceCall) -> None:
+    """Order a billed top-up, only when the caller confirmed the cost."""
+    if not call.data[ATTR_CONFIRM]:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="top_up_not_confirmed"
+        )
+    target = _resolve_one(call.hass, dict(call.data))
+    runtime = target.entry.runtime_data
+    try:
+        await runtime.client.async_top_up(target.iccid)
+    except OneNceError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="top_up_failed",
+            translation_placeholders={"sim": target.iccid, "error": str(err)},
+        ) from err
+    runtime.details.request_soon(target.iccid)
+
+
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the actions once for the domain, whether or not an entry loaded."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_SEND_SMS,
+        _async_send_sms,
+        schema=SEND_SMS_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_CANCEL_SMS, _async_cancel_sms, schema=CANCEL_SMS_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_LIST_SMS,
+        _async_list_sms,
+        schema=LIST_SMS_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )
+    hass.services.async_register(
+        DOMAIN, SERVICE_TOP_UP, _async_top_up, schema=TOP_UP_SCHEMA
+    )

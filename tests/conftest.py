@@ -1,0 +1,212 @@
+"""Shared fixtures: a 1NCE account answered by Home Assistant's HTTP mocker."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+import json
+from pathlib import Path
+import re
+from typing import Any
+from unittest.mock import AsyncMock, PropertyMock, patch
+
+# Import the project's package before the plugin's own `custom_components`,
+# or Home Assistant's loader finds the plugin's and not this integration.
+import custom_components  # noqa: F401  # isort: skip
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from pytest_homeassistant_custom_component.test_util.aiohttp import (
+    AiohttpClientMocker,
+)
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.one_nce.api import DEFAULT_BASE_URL, OneNceClient, RateLimiter
+from custom_components.one_nce.const import CONF_API_URL, DOMAIN
+from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, Platform
+from homeassistant.core import HomeAssistant
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CLIENT_ID = "ha-client-4711"
+CLIENT_SECRET = "s3cr3t-never-logged"
+TOKEN_URL = f"{DEFAULT_BASE_URL}/oauth/token"
+SIMS_URL = f"{DEFAULT_BASE_URL}/v2/sims"
+# v1 usage of any SIM (the daily usage import asks once per SIM).
+USAGE_URL_PATTERN = re.compile(r"/v1/sims/\d+/usage")
+
+
+def load_json(name: str) -> Any:
+    """Read a fixture written in the shapes the live 1NCE API answers with."""
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(
+    enable_custom_integrations: None,
+) -> Generator[None]:
+    """Let Home Assistant load the integration from custom_components."""
+    return
+
+
+@pytest.fixture(autouse=True)
+def generous_rate_limit() -> Generator[None]:
+    """Let integration tests run without real-time waits for the rate limiter.
+
+    The limiter waits on the event loop's real clock, which frozen test time
+    does not move, so a test would race it. Its behaviour is proven on virtual
+    time in tests/api/test_ratelimit.py and tests/test_coordinator.py, which
+    use a real one.
+    """
+
+    def limiter(*args: Any, **kwargs: Any) -> RateLimiter:
+        return RateLimiter(10_000, *args[1:], **kwargs)
+
+    with patch("custom_components.one_nce.api.client.RateLimiter", new=limiter):
+        yield
+
+
+@pytest.fixture
+def mock_config_entry() -> MockConfigEntry:
+    """A configured 1NCE account."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="1NCE",
+        unique_id=CLIENT_ID,
+        data={
+            CONF_CLIENT_ID: CLIENT_ID,
+            CONF_CLIENT_SECRET: CLIENT_SECRET,
+            CONF_API_URL: DEFAULT_BASE_URL,
+        },
+    )
+
+
+@pytest.fixture
+def mock_api(aioclient_mock: AiohttpClientMocker) -> AiohttpClientMocker:
+    """1NCE with a token endpoint and a one-page fleet of three SIMs."""
+    aioclient_mock.post(TOKEN_URL, json=load_json("token.json"))
+    aioclient_mock.get(
+        SIMS_URL,
+        json=load_json("sims.json"),
+        headers={"X-Total-Pages": "1", "X-Total-Count": "3"},
+    )
+    aioclient_mock.get(USAGE_URL_PATTERN, json=load_json("usage_unused.json"))
+    return aioclient_mock
+
+
+@pytest.fixture
+def no_sleep() -> Generator[None]:
+    """Let the client's retry backoff pass without waiting in real time."""
+
+    def client_without_waits(*args: Any, **kwargs: Any) -> OneNceClient:
+        return OneNceClient(*args, backoff_base=0.0, **kwargs)
+
+    with patch(
+        "custom_components.one_nce.OneNceClient", side_effect=client_without_waits
+    ):
+        yield
+
+
+FLEET_ICCIDS = (
+    "8988228066000000001",
+    "8988228066000000002",
+    "8988228066000000003",
+)
+
+
+def sim_url(iccid: str, path: str = "") -> str:
+    """The URL of one SIM's endpoint, as the client calls it."""
+    return f"{SIMS_URL}/{iccid}{path}"
+
+
+def answer_details(aioclient_mock: AiohttpClientMocker, number: int) -> None:
+    """Answer fleet SIM `number`'s quota and status requests from its fixtures."""
+    iccid = FLEET_ICCIDS[number - 1]
+    for path, fixture in (
+        ("/quota/sms", f"quota_sms_{number}.json"),
+        ("/quota/data", f"quota_data_{number}.json"),
+        ("/status", f"status_{number}.json"),
+    ):
+        aioclient_mock.get(sim_url(iccid, path), json=load_json(fixture))
+
+
+@pytest.fixture
+def mock_details(mock_api: AiohttpClientMocker) -> AiohttpClientMocker:
+    """1NCE that also answers the three SIMs' quotas and network status.
+
+    The bodies carry the live API's quirks: zone-less dates, numbers as
+    strings, an empty `{}` data quota and an overdrawn (negative) SMS volume.
+    """
+    for number in range(1, len(FLEET_ICCIDS) + 1):
+        answer_details(mock_api, number)
+    return mock_api
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Create entities that are disabled by default as enabled, to test them all."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        return_value=True,
+        new_callable=PropertyMock,
+    ):
+        yield
+
+
+def answer_fleet(
+    aioclient_mock: AiohttpClientMocker, sims: list[dict[str, Any]]
+) -> None:
+    """Answer anew (earlier answers dropped): this SIM list, and the details of
+    whichever of the three fixture SIMs it still holds."""
+    aioclient_mock.clear_requests()
+    aioclient_mock.post(TOKEN_URL, json=load_json("token.json"))
+    aioclient_mock.get(SIMS_URL, json=sims, headers={"X-Total-Pages": "1"})
+    aioclient_mock.get(USAGE_URL_PATTERN, json=load_json("usage_unused.json"))
+    listed = {sim["iccid"] for sim in sims}
+    for number, iccid in enumerate(FLEET_ICCIDS, start=1):
+        if iccid in listed:
+            answer_details(aioclient_mock, number)
+
+
+async def setup_integration(
+    hass: HomeAssistant, entry: MockConfigEntry, platforms: list[Platform]
+) -> None:
+    """Set the entry up with only `platforms`, so each test sees its own."""
+    entry.add_to_hass(hass)
+    with patch("custom_components.one_nce.PLATFORMS", platforms):
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshot with Home Assistant's serializer (stable ids, `snapshots/` folder).
+
+    The test plugin defines the same fixture, but syrupy's own plugin can win
+    over it; a conftest fixture always wins.
+    """
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
+def stable_config_entry(mock_config_entry: MockConfigEntry) -> MockConfigEntry:
+    """The same account with a fixed entry id, so snapshots of ids are stable."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=mock_config_entry.title,
+        unique_id=mock_config_entry.unique_id,
+        entry_id="01JONCE0ACCOUNT0000000000",
+        data=dict(mock_config_entry.data),
+    )
+
+
+@pytest.fixture
+def no_rate_limit() -> Generator[None]:
+    """Admit every request at once: entity tests are not about the limiter.
+
+    Home Assistant's test loop runs on the frozen clock of `freezer`, so a
+    limiter wait for the next one-second window would never end once a setup
+    sends more than ten requests (the limiter has its own tests in tests/api).
+    """
+    with patch(
+        "custom_components.one_nce.api.ratelimit.RateLimiter.acquire", AsyncMock()
+    ):
+        yield

@@ -1,0 +1,224 @@
+"""Setting up, failing, recovering and unloading a 1NCE entry."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from http import HTTPStatus
+
+from freezegun.api import FrozenDateTimeFactory
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.test_util.aiohttp import (
+    AiohttpClientMocker,
+)
+
+from custom_components.one_nce.const import CONF_LIST_INTERVAL, DOMAIN
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.core import HomeAssistant
+
+from .conftest import (
+    FLEET_ICCIDS,
+    SIMS_URL,
+    TOKEN_URL,
+    USAGE_URL_PATTERN,
+    answer_details,
+    answer_fleet,
+    load_json,
+)
+
+# The coordinator adds a sub-second offset to its schedule; step past it.
+POLL = timedelta(minutes=15, seconds=1)
+
+
+def _fleet_answers(aioclient_mock: AiohttpClientMocker, **sims_kwargs: object) -> None:
+    """Answer anew: the SIM list as given (default: the fixture fleet), details as usual."""
+    if not sims_kwargs:
+        answer_fleet(aioclient_mock, load_json("sims.json"))
+        return
+    aioclient_mock.clear_requests()
+    aioclient_mock.post(TOKEN_URL, json=load_json("token.json"))
+    aioclient_mock.get(SIMS_URL, **sims_kwargs)  # type: ignore[arg-type]
+    aioclient_mock.get(USAGE_URL_PATTERN, json=load_json("usage_unused.json"))
+    for number in range(1, len(FLEET_ICCIDS) + 1):
+        answer_details(aioclient_mock, number)
+
+
+async def test_setup_loads_the_fleet_and_unload_releases_it(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+) -> None:
+    """A working account loads with every SIM, and unloads cleanly."""
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    fleet = mock_config_entry.runtime_data.fleet
+    assert sorted(fleet.data) == [
+        "8988228066000000001",
+        "8988228066000000002",
+        "8988228066000000003",
+    ]
+    # One token, one SIM page, three detail calls and one usage call per SIM.
+    paths = [call[1].path for call in mock_details.mock_calls]
+    assert paths.count("/management-api/oauth/token") == 1
+    assert paths.count("/management-api/v2/sims") == 1
+    assert sum(path.endswith("/usage") for path in paths) == len(FLEET_ICCIDS)
+    assert len(paths) == 2 + 4 * len(FLEET_ICCIDS)
+    assert mock_config_entry.runtime_data.details.data.keys() == fleet.data.keys()
+
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.NOT_LOADED
+
+
+async def test_refused_credentials_start_reauthentication(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """1NCE's 400 for bad credentials ends setup and asks the user to re-enter them."""
+    aioclient_mock.post(
+        TOKEN_URL,
+        status=HTTPStatus.BAD_REQUEST,
+        json={
+            "statusCode": 400,
+            "errorCode": "CognitoAuthenticationError",
+            "message": "Incorrect username or password.",
+        },
+    )
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_token_without_api_permission_starts_reauthentication(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """A token the API keeps refusing means the credentials are wrong for the API."""
+    aioclient_mock.post(TOKEN_URL, json=load_json("token.json"))
+    aioclient_mock.get(SIMS_URL, status=HTTPStatus.UNAUTHORIZED)
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
+    # One renewal and one retry after the first 401, then it gives up.
+    assert [call[0] for call in aioclient_mock.mock_calls] == [
+        "POST",
+        "GET",
+        "POST",
+        "GET",
+    ]
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert len(flows) == 1
+
+
+async def test_unreachable_api_retries_setup_later(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    no_sleep: None,
+) -> None:
+    """A 1NCE outage at startup leaves the entry retrying, not failed."""
+    aioclient_mock.post(TOKEN_URL, json=load_json("token.json"))
+    aioclient_mock.get(SIMS_URL, status=HTTPStatus.SERVICE_UNAVAILABLE, text="<html>")
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+
+
+async def test_outage_is_logged_once_and_recovers_alone(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+    no_sleep: None,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Polls during an outage fail quietly after the first log line, then recover."""
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    fleet = mock_config_entry.runtime_data.fleet
+
+    _fleet_answers(mock_details, status=HTTPStatus.BAD_GATEWAY, text="<html>bad</html>")
+    for _ in range(3):
+        freezer.tick(POLL)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+    assert fleet.last_update_success is False
+    assert caplog.text.count("Error fetching one_nce fleet data") == 1
+
+    _fleet_answers(mock_details)
+    freezer.tick(POLL)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert fleet.last_update_success is True
+    assert caplog.text.count("Fetching one_nce fleet data recovered") == 1
+
+
+async def test_rate_limit_stretches_the_poll_interval(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A long Retry-After pushes the next poll out, and success restores it."""
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    fleet = mock_config_entry.runtime_data.fleet
+    assert fleet.update_interval == timedelta(minutes=15)
+
+    _fleet_answers(
+        mock_details,
+        status=HTTPStatus.TOO_MANY_REQUESTS,
+        headers={"Retry-After": "3600"},
+    )
+    freezer.tick(POLL)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert fleet.last_update_success is False
+    assert fleet.update_interval == timedelta(hours=1)
+    # The 429 is answered by waiting, not by asking again at once.
+    assert len(mock_details.mock_calls) == 1
+
+    _fleet_answers(mock_details)
+    freezer.tick(timedelta(hours=1, seconds=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert fleet.last_update_success is True
+    assert fleet.update_interval == timedelta(minutes=15)
+
+
+async def test_changed_options_apply_after_reload(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+) -> None:
+    """A new list interval in the options is what the fleet then polls at."""
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    hass.config_entries.async_update_entry(
+        mock_config_entry, options={CONF_LIST_INTERVAL: 30}
+    )
+    await hass.async_block_till_done()
+
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    assert mock_config_entry.runtime_data.fleet.update_interval == timedelta(minutes=30)

@@ -1,0 +1,986 @@
+"""The 1NCE actions: sending, cancelling and listing SMS, and ordering top-ups."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from http import HTTPStatus
+import itertools
+import json
+from pathlib import Path
+import re
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.test_util.aiohttp import (
+    AiohttpClientMocker,
+    AiohttpClientMockResponse,
+)
+import voluptuous as vol
+import yaml
+from yarl import URL
+
+from custom_components.one_nce.api import sms as sms_codec
+from custom_components.one_nce.const import CONF_MAX_SMS_PARTS, DOMAIN
+from custom_components.one_nce.sending import OutgoingSms, SentSms, async_send_sms
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+
+from .conftest import (
+    FLEET_ICCIDS,
+    SIMS_URL,
+    TOKEN_URL,
+    USAGE_URL_PATTERN,
+    answer_details,
+    load_json,
+    setup_integration,
+    sim_url,
+)
+
+ICCID_1, ICCID_2, ICCID_3 = FLEET_ICCIDS
+SMS_POST = re.compile(r"/v2/sims/\d+/sms$")
+INTEGRATION = Path(__file__).parent.parent / "custom_components" / DOMAIN
+
+
+def answer_sms_posts(
+    aioclient_mock: AiohttpClientMocker, *, location: bool = False
+) -> None:
+    """Accept every SMS POST with a new id: in the body (v2) or `Location` (v1)."""
+    ids = itertools.count(6026)
+
+    async def created(method: str, url: URL, data: Any) -> AiohttpClientMockResponse:
+        sms_id = next(ids)
+        if location:
+            return AiohttpClientMockResponse(
+                method, url, status=201, headers={"Location": f"{url}/{sms_id}"}
+            )
+        return AiohttpClientMockResponse(
+            method, url, status=201, json={"id": str(sms_id)}
+        )
+
+    aioclient_mock.post(SMS_POST, side_effect=created)
+
+
+def sent_bodies(aioclient_mock: AiohttpClientMocker) -> list[dict[str, Any]]:
+    """The JSON bodies POSTed to SMS endpoints, in order."""
+    return [
+        data
+        for method, url, data, _ in aioclient_mock.mock_calls
+        if method.upper() == "POST" and SMS_POST.search(str(url))
+    ]
+
+
+def calls(aioclient_mock: AiohttpClientMocker) -> list[tuple[str, str]]:
+    """Method and URL path (with query) of every request, in order."""
+    return [
+        (method.upper(), str(URL(str(url)).relative()))
+        for method, url, _, _ in aioclient_mock.mock_calls
+    ]
+
+
+async def send(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
+    """Call send_sms the way an automation asking for the response does."""
+    response = await hass.services.async_call(
+        DOMAIN, "send_sms", data, blocking=True, return_response=True
+    )
+    assert response is not None
+    return response
+
+
+async def call(hass: HomeAssistant, service: str, **data: Any) -> Any:
+    """Call an action that may or may not answer."""
+    return await hass.services.async_call(
+        DOMAIN,
+        service,
+        data,
+        blocking=True,
+        return_response=service == "list_sms",
+    )
+
+
+async def next_detail_tick(entry: MockConfigEntry) -> None:
+    """Run the details coordinator's next one-minute refresh now.
+
+    Driving it directly, not with a frozen clock, keeps the client's rate
+    limiter (which runs on the monotonic clock) out of the picture.
+    """
+    await entry.runtime_data.details.async_refresh()
+
+
+def sim_device_id(hass: HomeAssistant, iccid: str) -> str:
+    """The id of the device the integration created for a SIM."""
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, iccid)})
+    assert device is not None
+    return device.id
+
+
+async def set_up(
+    hass: HomeAssistant, entry: MockConfigEntry, platforms: list[Platform]
+) -> None:
+    """Set the account up and let its background work (the usage import) finish."""
+    await setup_integration(hass, entry, platforms)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+@pytest.fixture
+async def loaded(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+) -> AiohttpClientMocker:
+    """A loaded account with its SIM devices; requests made so far forgotten."""
+    await set_up(hass, mock_config_entry, [Platform.SENSOR])
+    mock_details.mock_calls.clear()
+    return mock_details
+
+
+@pytest.fixture
+async def sms_api(loaded: AiohttpClientMocker) -> AiohttpClientMocker:
+    """A loaded account whose SMS endpoint accepts everything (v2 style)."""
+    answer_sms_posts(loaded)
+    return loaded
+
+
+# --- send_sms: what goes over the wire ---------------------------------------
+
+
+async def test_plain_text_is_one_gsm7_sms_in_one_request(
+    hass: HomeAssistant, sms_api: AiohttpClientMocker
+) -> None:
+    """A short ASCII text costs exactly one API call: no token, no SIM re-fetch."""
+    response = await send(hass, iccid=ICCID_1, message="Gate: open")
+
+    assert calls(sms_api) == [("POST", f"/management-api/v2/sims/{ICCID_1}/sms")]
+    assert sent_bodies(sms_api) == [{"payload": "Gate: open", "dcs": 0}]
+    assert response == {
+        "messages": [
+            {
+                "iccid": ICCID_1,
+                "device_id": sim_device_id(hass, ICCID_1),
+                "sms_ids": ["6026"],
+                "parts": 1,
+                "encoding": "gsm7",
+            }
+        ]
+    }
+
+
+async def test_sms_id_is_read_from_location_when_1nce_sends_no_body(
+    hass: HomeAssistant, loaded: AiohttpClientMocker
+) -> None:
+    """1NCE's v1-style answer (201, empty body, Location) still yields the id."""
+    answer_sms_posts(loaded, location=True)
+
+    response = await send(hass, iccid=ICCID_1, message="a" * 200)
+
+    assert response["messages"][0]["sms_ids"] == ["6026", "6027"]
+
+
+async def test_gsm_extension_characters_count_twice(
+    hass: HomeAssistant, sms_api: AiohttpClientMocker
+) -> None:
+    """`€` and `[` stay 7-bit but take two septets: 160 septets fit, 161 do not."""
+    fits = "€[" + "a" * 156
+    response = await send(hass, iccid=ICCID_1, message=fits)
+    assert sent_bodies(sms_api) == [{"payload": fits, "dcs": 0}]
+    assert response["messages"][0]["encoding"] == "gsm7"
+
+    sms_api.mock_calls.clear()
+    await send(hass, iccid=ICCID_1, message=fits + "a")
+    bodies = sent_bodies(sms_api)
+    assert [body["dcs"] for body in bodies] == [0, 0]
+    assert "".join(body["payload"] for body in bodies) == fits + "a"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Façade", "Привет, ворота открыты", "Alarm 🔥"],
+    ids=["c-cedilla", "cyrillic", "emoji"],
+)
+async def test_text_outside_the_gsm_alphabet_goes_out_as_ucs2(
+    hass: HomeAssistant, sms_api: AiohttpClientMocker, text: str
+) -> None:
+    """Anything the GSM alphabet lacks switches the whole SMS to UCS-2 (dcs 8)."""
+    response = await send(hass, iccid=ICCID_1, message=text)
+
+    assert sent_bodies(sms_api) == [{"payload": text, "dcs": 8}]
+    assert response["messages"][0]["encoding"] == "ucs2"
+
+
+async def test_binary_payload_is_sent_as_hex_with_dcs_4(
+    hass: HomeAssistant, sms_api: AiohttpClientMocker
+) -> None:
+    """With the binary encoding the message is the payload's hex, uppercased."""
+    response = await send(hass, iccid=ICCID_1, message="48656c6c6f", encoding="binary")
+
+    assert sent_bodies(sms_api) == [{"payload": "48656C6C6F", "dcs": 4}]
+    assert response["messages"][0]["encoding"] == "binary"
+
+
+@pytest.mark.parametrize(
+    ("char", "single", "part_size"),
+    [("a", 160, 153), ("ж", 70, 67)],
+    ids=["gsm7", "ucs2"],
+)
+async def test_long_text_is_split_into_concatenated_parts(
+    hass: HomeAssistant,
+    sms_api: AiohttpClientMocker,
+    char: str,
+    single: int,
+    part_size: int,
+) -> None:
+    """One character past a single SMS makes two parts sharing one reference."""
+    await send(hass, iccid=ICCID_1, message=char * single)
+    assert len(sent_bodies(sms_api)) == 1
+    assert "udh" not in sent_bodies(sms_api)[0]
+
+    sms_api.mock_calls.clear()
+    response = await send(hass, iccid=ICCID_1, message=char * (single + 1))
+
+    first, second = sent_bodies(sms_api)
+    assert first["payload"] == char * part_size
+    assert second["payload"] == char * (single + 1 - part_size)
+    assert first["udh"][:6] == second["udh"][:6] == "050003"
+    assert first["udh"][6:8] == second["udh"][6:8]  # the same reference
+    assert (first["udh"][8:], second["udh"][8:]) == ("0201", "0202")
+    assert response["messages"][0]["parts"] == 2
+    assert response["messages"][0]["sms_ids"] == ["6027", "6028"]
+
+
+async def test_every_optional_field_reaches_1nce(
+    hass: HomeAssistant, sms_api: AiohttpClientMocker
+) -> None:
+    """Sender, sender type, own header and a validity period are all passed on."""
+    # 1NCE gets milliseconds; the expiry is 12 h after the call, whenever it ran.
+    before = dt_util.utcnow().replace(microsecond=0)
+    await send(
+        hass,
+        iccid=ICCID_1,
+        message="Ping",
+        source_address="HomeAssist",
+        source_address_type="alphanumeric",
+        udh="050003CC0101",
+        expiry={"hours": 12},
+    )
+    after = dt_util.utcnow()
+
+    (body,) = sent_bodies(sms_api)
+    expiry = datetime.fromisoformat(body.pop("expiry_date"))
+    assert before + timedelta(hours=12) <= expiry <= after + timedelta(hours=12)
+    assert body == {
+        "payload": "Ping",
+        "source_address": "HomeAssist",
+        "source_address_type": {"id": 208},
+        "dcs": 0,
+        "udh": "050003CC0101",
+    }
+
+
+async def test_expiry_at_without_zone_means_home_assistant_local_time(
+    hass: HomeAssistant, sms_api: AiohttpClientMocker
+) -> None:
+    """The UI's date picker sends local time; 1NCE gets the same moment in UTC."""
+    await hass.config.async_set_time_zone("Europe/Berlin")
+
+    await send(hass, iccid=ICCID_1, message="Ping", expiry_at="2030-04-03 08:00:00")
+
+    assert sent_bodies(sms_api)[0]["expiry_date"] == "2030-04-03T06:00:00.000+00:00"
+
+
+async def test_one_message_goes_to_every_target_once(
+    hass: HomeAssistant, sms_api: AiohttpClientMocker
+) -> None:
+    """Devices and ICCIDs mix; a SIM named twice (here with its check digit) gets one SMS."""
+    device_1 = sim_device_id(hass, ICCID_1)
+
+    response = await send(
+        hass,
+        device_id=[device_1],
+        iccid=[ICCID_2, "89882280660000000012"],
+        message="All gates: close",
+    )
+
+    assert [body["payload"] for body in sent_bodies(sms_api)] == [
+        "All gates: close",
+        "All gates: close",
+    ]
+    assert [
+        (message["iccid"], message["device_id"], message["sms_ids"])
+        for message in response["messages"]
+    ] == [
+        (ICCID_1, device_1, ["6026"]),
+        (ICCID_2, sim_device_id(hass, ICCID_2), ["6027"]),
+    ]
+
+
+async def test_sending_without_asking_for_a_response_works(
+    hass: HomeAssistant, sms_api: AiohttpClientMocker
+) -> None:
+    """A plain script step (no response_variable) sends all the same."""
+    assert (
+        await hass.services.async_call(
+            DOMAIN, "send_sms", {"iccid": ICCID_1, "message": "Hi"}, blocking=True
+        )
+        is None
+    )
+    assert sent_bodies(sms_api) == [{"payload": "Hi", "dcs": 0}]
+
+
+async def test_sending_refreshes_the_sms_volume_at_the_next_tick(
+    hass: HomeAssistant,
+    sms_api: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """The sent SIM's quota is re-read at the next detail tick, and only its own."""
+    await send(hass, iccid=ICCID_2, message="Hi")
+    sms_api.mock_calls.clear()
+
+    await next_detail_tick(mock_config_entry)
+
+    assert sorted(calls(sms_api)) == [
+        ("GET", f"/management-api/v2/sims/{ICCID_2}/quota/data"),
+        ("GET", f"/management-api/v2/sims/{ICCID_2}/quota/sms"),
+        ("GET", f"/management-api/v2/sims/{ICCID_2}/status"),
+    ]
+
+
+# --- send_sms: what is refused before anything is sent ------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "key", "placeholders"),
+    [
+        ({"message": ""}, "empty_message", {}),
+        (
+            {"message": "a" * (153 * 6 + 1)},
+            "too_many_parts",
+            {"parts_needed": "7", "max_parts": "6"},
+        ),
+        ({"message": "Hi", "udh": "05000"}, "invalid_hex", {"field": "udh"}),
+        (
+            {"message": "0x48", "encoding": "binary"},
+            "invalid_hex",
+            {"field": "payload"},
+        ),
+        (
+            {"message": "Façade €", "encoding": "gsm7"},
+            "not_gsm7",
+            {"characters": "ç"},
+        ),
+        (
+            {"message": "Hi", "expiry_at": "2020-01-01 00:00:00"},
+            "expiry_in_past",
+            None,
+        ),
+        ({"message": "Hi", "expiry": {"seconds": 0}}, "expiry_in_past", None),
+    ],
+    ids=[
+        "empty",
+        "over-part-cap",
+        "bad-udh",
+        "bad-binary",
+        "not-gsm7",
+        "expiry-at-past",
+        "expiry-zero",
+    ],
+)
+async def test_unsendable_messages_are_refused_with_a_reason(
+    hass: HomeAssistant,
+    sms_api: AiohttpClientMocker,
+    data: dict[str, Any],
+    key: str,
+    placeholders: dict[str, str] | None,
+) -> None:
+    """Each mistake has its own translated message, and nothing reaches 1NCE."""
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, iccid=ICCID_1, **data)
+
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == key
+    if placeholders is not None:
+        assert err.value.translation_placeholders == placeholders
+    assert sms_api.mock_calls == []
+
+
+async def test_part_cap_comes_from_the_entry_options(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+) -> None:
+    """A user who allows two parts gets a refusal for a three-part text."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=mock_config_entry.unique_id,
+        data=dict(mock_config_entry.data),
+        options={CONF_MAX_SMS_PARTS: 2},
+    )
+    await set_up(hass, entry, [])
+    answer_sms_posts(mock_details)
+    mock_details.mock_calls.clear()
+
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, iccid=ICCID_1, message="a" * 307)
+
+    assert err.value.translation_key == "too_many_parts"
+    assert err.value.translation_placeholders == {
+        "parts_needed": "3",
+        "max_parts": "2",
+    }
+    await send(hass, iccid=ICCID_1, message="a" * 306)
+    assert len(sent_bodies(mock_details)) == 2
+
+
+async def test_refusal_message_is_translated(
+    hass: HomeAssistant, sms_api: AiohttpClientMocker
+) -> None:
+    """What the user reads says how far over the cap the text is and what to do."""
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, iccid=ICCID_1, message="a" * 1000)
+
+    assert str(err.value) == (
+        "The message needs 7 SMS, but at most 6 are allowed. Shorten it, or raise "
+        "the maximum number of SMS parts in the integration's options"
+    )
+
+
+async def test_disabled_sim_is_refused(
+    hass: HomeAssistant, sms_api: AiohttpClientMocker
+) -> None:
+    """A disabled SIM cannot receive; the user is told which one, by its label."""
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, iccid=ICCID_3, message="Hi")
+
+    assert err.value.translation_key == "sim_disabled"
+    assert err.value.translation_placeholders == {"sim": f"Weather station ({ICCID_3})"}
+    assert sms_api.mock_calls == []
+
+
+async def test_one_bad_target_stops_the_whole_send(
+    hass: HomeAssistant, sms_api: AiohttpClientMocker
+) -> None:
+    """Every SIM is checked first: no SIM gets the message if one cannot."""
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, iccid=[ICCID_1, ICCID_2, ICCID_3], message="Hi")
+
+    assert err.value.translation_key == "sim_disabled"
+    assert sms_api.mock_calls == []
+
+
+async def test_sim_without_sms_volume_is_refused(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_api: AiohttpClientMocker,
+) -> None:
+    """An exact volume of 0 wins over the list's 'more than 20 %' level."""
+    quota = load_json("quota_sms_1.json") | {"volume": 0}
+    mock_api.get(sim_url(ICCID_1, "/quota/sms"), json=quota)
+    for number in (1, 2, 3):
+        answer_details(mock_api, number)
+    await set_up(hass, mock_config_entry, [])
+    answer_sms_posts(mock_api)
+    mock_api.mock_calls.clear()
+
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, iccid=ICCID_1, message="Hi")
+
+    assert err.value.translation_key == "sms_volume_exhausted"
+    assert err.value.translation_placeholders == {"sim": f"Garden gate ({ICCID_1})"}
+    assert mock_api.mock_calls == []
+
+
+async def test_list_level_decides_while_the_volume_is_unknown(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """Without an exact volume (1NCE answered `{}`), 'none left' in the list refuses."""
+    sims = load_json("sims.json")
+    sims[1]["quota_status_SMS"] = {"id": 2, "description": "No volume available"}
+    aioclient_mock.post(TOKEN_URL, json=load_json("token.json"))
+    aioclient_mock.get(SIMS_URL, json=sims, headers={"X-Total-Pages": "1"})
+    aioclient_mock.get(USAGE_URL_PATTERN, json=load_json("usage_unused.json"))
+    aioclient_mock.get(sim_url(ICCID_2, "/quota/sms"), json={})
+    for number in (1, 2, 3):
+        answer_details(aioclient_mock, number)
+    await set_up(hass, mock_config_entry, [])
+    aioclient_mock.mock_calls.clear()
+
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, iccid=ICCID_2, message="Hi")
+
+    assert err.value.translation_key == "sms_volume_exhausted"
+    assert aioclient_mock.mock_calls == []
+
+
+@pytest.mark.parametrize(
+    ("target", "sim"),
+    [
+        ({"iccid": "8988228066999999999"}, "8988228066999999999"),
+        ({"device_id": "no-such-device"}, "no-such-device"),
+    ],
+    ids=["iccid", "device"],
+)
+async def test_unknown_sim_is_refused_naming_it(
+    hass: HomeAssistant,
+    sms_api: AiohttpClientMocker,
+    target: dict[str, str],
+    sim: str,
+) -> None:
+    """An ICCID or device outside every loaded account is named back to the user."""
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, message="Hi", **target)
+
+    assert err.value.translation_key == "unknown_sim"
+    assert err.value.translation_placeholders == {"sim": sim}
+
+
+async def test_account_device_is_not_a_sim(
+    hass: HomeAssistant,
+    sms_api: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Picking the account's own device is refused by its name, not sent anywhere."""
+    registry = dr.async_get(hass)
+    account = registry.async_get_or_create(
+        config_entry_id=mock_config_entry.entry_id,
+        identifiers={(DOMAIN, mock_config_entry.entry_id)},
+        name="1NCE account",
+    )
+
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, device_id=account.id, message="Hi")
+
+    assert err.value.translation_key == "unknown_sim"
+    assert err.value.translation_placeholders == {"sim": "1NCE account"}
+
+
+async def test_sending_needs_a_target(
+    hass: HomeAssistant, sms_api: AiohttpClientMocker
+) -> None:
+    """Neither device nor ICCID: a clear message instead of silently doing nothing."""
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, message="Hi", iccid=[" "])
+
+    assert err.value.translation_key == "no_target"
+
+
+async def test_validity_is_a_period_or_a_moment_not_both(
+    hass: HomeAssistant, sms_api: AiohttpClientMocker
+) -> None:
+    """Two validity settings that could contradict each other are rejected."""
+    with pytest.raises(vol.Invalid):
+        await send(
+            hass,
+            iccid=ICCID_1,
+            message="Hi",
+            expiry={"hours": 1},
+            expiry_at="2030-01-01 00:00:00",
+        )
+
+
+async def test_actions_exist_before_any_account_loaded(hass: HomeAssistant) -> None:
+    """Automations can reference the actions at startup; a call says what is wrong."""
+    assert await async_setup_component(hass, DOMAIN, {})
+
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, iccid=ICCID_1, message="Hi")
+
+    assert err.value.translation_key == "unknown_sim"
+    assert sorted(hass.services.async_services_for_domain(DOMAIN)) == [
+        "cancel_sms",
+        "list_sms",
+        "send_sms",
+        "top_up",
+    ]
+
+
+# --- send_sms: what 1NCE refuses ----------------------------------------------
+
+
+async def test_monthly_traffic_limit_is_explained_with_1nces_words(
+    hass: HomeAssistant, loaded: AiohttpClientMocker
+) -> None:
+    """The organisation's SMS limit is something the user can change: say so."""
+    limit = "Traffic limit of 100 SMS per month exceeded"
+    loaded.post(SMS_POST, status=HTTPStatus.BAD_REQUEST, json={"message": limit})
+
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, iccid=ICCID_1, message="Hi")
+
+    assert err.value.translation_key == "traffic_limit_exceeded"
+    assert err.value.translation_placeholders == {"sim": ICCID_1, "error": limit}
+
+
+async def test_other_refusal_is_a_send_failure(
+    hass: HomeAssistant, loaded: AiohttpClientMocker
+) -> None:
+    """Anything else 1NCE refuses fails the action with 1NCE's message."""
+    loaded.post(
+        SMS_POST,
+        status=HTTPStatus.BAD_REQUEST,
+        json={"message": "source_address too long"},
+    )
+
+    with pytest.raises(HomeAssistantError) as err:
+        await send(hass, iccid=ICCID_1, message="Hi")
+
+    assert not isinstance(err.value, ServiceValidationError)
+    assert err.value.translation_key == "send_failed"
+    assert err.value.translation_placeholders == {
+        "sim": ICCID_1,
+        "sent": "0",
+        "total": "1",
+        "error": "source_address too long",
+    }
+
+
+async def test_failure_midway_says_how_many_parts_went_out(
+    no_sleep: None,
+    hass: HomeAssistant,
+    loaded: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Part 1 was accepted, part 2 hit an outage: the user learns both facts."""
+    answers = iter(
+        [
+            AiohttpClientMockResponse("post", URL(), status=201, json={"id": "1"}),
+            *[AiohttpClientMockResponse("post", URL(), status=503)] * 4,
+        ]
+    )
+
+    async def next_answer(
+        method: str, url: URL, data: Any
+    ) -> AiohttpClientMockResponse:
+        return next(answers)
+
+    loaded.post(SMS_POST, side_effect=next_answer)
+
+    with pytest.raises(HomeAssistantError) as err:
+        await send(hass, iccid=ICCID_1, message="a" * 161)
+
+    assert err.value.translation_key == "send_failed"
+    placeholders = err.value.translation_placeholders
+    assert (placeholders["sent"], placeholders["total"]) == ("1", "2")
+
+    # The accepted part used volume, so the quota is re-read at the next tick.
+    loaded.mock_calls.clear()
+    await next_detail_tick(mock_config_entry)
+    assert ("GET", f"/management-api/v2/sims/{ICCID_1}/quota/sms") in calls(loaded)
+
+
+# --- the shared sending path (what the notify entity calls) -------------------
+
+
+async def test_send_path_returns_the_ids_of_all_parts(
+    hass: HomeAssistant,
+    sms_api: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Callers other than the action get the same checks, split and ids."""
+    sent = await async_send_sms(
+        mock_config_entry, ICCID_1, OutgoingSms(message="Ж" * 71)
+    )
+
+    assert sent == SentSms(
+        iccid=ICCID_1, sms_ids=("6026", "6027"), encoding=sms_codec.Encoding.UCS2
+    )
+    assert [body["dcs"] for body in sent_bodies(sms_api)] == [8, 8]
+
+
+async def test_send_path_refuses_a_sim_that_left_the_fleet(
+    hass: HomeAssistant,
+    sms_api: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """A SIM gone since the last poll (e.g. a stale notify entity) is not sent to."""
+    with pytest.raises(ServiceValidationError) as err:
+        await async_send_sms(
+            mock_config_entry, "8988228066999999999", OutgoingSms(message="Hi")
+        )
+
+    assert err.value.translation_key == "unknown_sim"
+    assert sms_api.mock_calls == []
+
+
+# --- cancel_sms ---------------------------------------------------------------
+
+
+async def test_cancel_deletes_the_buffered_sms(
+    hass: HomeAssistant, loaded: AiohttpClientMocker
+) -> None:
+    """Cancelling is one DELETE of that SMS on that SIM."""
+    loaded.delete(sim_url(ICCID_1, "/sms/6026"), json={"id": "6026"})
+
+    await call(
+        hass, "cancel_sms", device_id=sim_device_id(hass, ICCID_1), sms_id="6026"
+    )
+
+    assert calls(loaded) == [("DELETE", f"/management-api/v2/sims/{ICCID_1}/sms/6026")]
+
+
+@pytest.mark.parametrize(
+    "status", [HTTPStatus.NOT_FOUND, HTTPStatus.BAD_REQUEST], ids=["404", "400"]
+)
+async def test_cancel_of_a_final_sms_is_refused(
+    hass: HomeAssistant, loaded: AiohttpClientMocker, status: HTTPStatus
+) -> None:
+    """An SMS already delivered or expired cannot be cancelled: say so plainly."""
+    loaded.delete(
+        sim_url(ICCID_1, "/sms/6026"),
+        status=status,
+        json={"message": "SMS is in final state"},
+    )
+
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "cancel_sms", iccid=ICCID_1, sms_id=6026)
+
+    assert err.value.translation_key == "sms_not_cancelable"
+    assert err.value.translation_placeholders == {
+        "sms_id": "6026",
+        "sim": ICCID_1,
+        "error": "SMS is in final state",
+    }
+
+
+async def test_cancel_during_an_outage_fails(
+    no_sleep: None, hass: HomeAssistant, loaded: AiohttpClientMocker
+) -> None:
+    """1NCE being down is not the user's mistake: a plain failure, not a refusal."""
+    loaded.delete(sim_url(ICCID_1, "/sms/6026"), status=HTTPStatus.BAD_GATEWAY)
+
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "cancel_sms", iccid=ICCID_1, sms_id="6026")
+
+    assert not isinstance(err.value, ServiceValidationError)
+    assert err.value.translation_key == "cancel_failed"
+
+
+@pytest.mark.parametrize("two_sims", [False, True], ids=["none", "two"])
+async def test_cancel_needs_exactly_one_sim(
+    hass: HomeAssistant, loaded: AiohttpClientMocker, two_sims: bool
+) -> None:
+    """An SMS id belongs to one SIM, so exactly one must be named."""
+    target = (
+        {"iccid": ICCID_1, "device_id": sim_device_id(hass, ICCID_2)}
+        if two_sims
+        else {}
+    )
+
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "cancel_sms", sms_id="6026", **target)
+
+    assert err.value.translation_key == "one_sim_needed"
+    assert loaded.mock_calls == []
+
+
+# --- list_sms -----------------------------------------------------------------
+
+
+async def test_list_shows_the_sms_tab_newest_first(
+    hass: HomeAssistant, loaded: AiohttpClientMocker
+) -> None:
+    """Sent and received SMS, newest first, received UCS-2 text decoded."""
+    loaded.get(sim_url(ICCID_1, "/sms"), json=load_json("sms_list.json"))
+
+    response = await call(hass, "list_sms", iccid=ICCID_1)
+
+    assert calls(loaded) == [
+        (
+            "GET",
+            f"/management-api/v2/sims/{ICCID_1}/sms?page=1&per_page=100",
+        )
+    ]
+    assert response == {
+        "sms": [
+            {
+                "id": "6040",
+                "direction": "mt",
+                "status": "buffered",
+                "status_id": 3,
+                "submit_date": "2025-04-03T08:00:00+00:00",
+                "final_date": None,
+                "source_address": "1234",
+                "dcs": 4,
+                "payload": "48656C6C6F",
+                "text": None,
+            },
+            {
+                "id": "6031",
+                "direction": "mo",
+                "status": "delivered",
+                "status_id": 4,
+                "submit_date": "2025-04-02T11:30:00+00:00",
+                "final_date": "2025-04-02T11:30:00+00:00",
+                "source_address": "882285100000001",
+                "dcs": 8,
+                "payload": "041F04400438043204350442",
+                "text": "Привет",
+            },
+            {
+                "id": "6026",
+                "direction": "mt",
+                "status": "delivered",
+                "status_id": 4,
+                "submit_date": "2025-04-02T10:00:00+00:00",
+                "final_date": "2025-04-02T10:00:05+00:00",
+                "source_address": "HomeAssist",
+                "dcs": 0,
+                "payload": "Gate: open",
+                "text": "Gate: open",
+            },
+            {
+                "id": "6012",
+                "direction": "mo",
+                "status": "delivered",
+                "status_id": 4,
+                "submit_date": "2025-04-01T09:00:00+00:00",
+                "final_date": "2025-04-01T09:00:01+00:00",
+                "source_address": "882285100000001",
+                "dcs": 0,
+                "payload": "Temp 21.5",
+                "text": "Temp 21.5",
+            },
+        ]
+    }
+
+
+async def test_list_filters_by_direction_and_limits_the_count(
+    hass: HomeAssistant, loaded: AiohttpClientMocker
+) -> None:
+    """Only received SMS, and only as many as asked for, the newest kept."""
+    loaded.get(sim_url(ICCID_1, "/sms"), json=load_json("sms_list.json"))
+
+    response = await call(
+        hass,
+        "list_sms",
+        device_id=sim_device_id(hass, ICCID_1),
+        direction="mo",
+        limit=1,
+    )
+
+    assert [item["id"] for item in response["sms"]] == ["6031"]
+
+
+async def test_list_keeps_sms_without_payload(
+    hass: HomeAssistant, loaded: AiohttpClientMocker
+) -> None:
+    """An SMS whose body 1NCE no longer shows is listed, just without text."""
+    loaded.get(
+        sim_url(ICCID_1, "/sms"),
+        json=[{"id": 6001, "sms_type": {"id": 2}, "status": {"id": 4}}],
+    )
+
+    response = await call(hass, "list_sms", iccid=ICCID_1)
+
+    assert [
+        (item["id"], item["payload"], item["text"]) for item in response["sms"]
+    ] == [("6001", None, None)]
+
+
+async def test_list_failure_is_reported(
+    hass: HomeAssistant, loaded: AiohttpClientMocker
+) -> None:
+    """A refused list request fails the action with 1NCE's words."""
+    loaded.get(
+        sim_url(ICCID_1, "/sms"),
+        status=HTTPStatus.BAD_REQUEST,
+        json={"message": "per_page too large"},
+    )
+
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "list_sms", iccid=ICCID_1)
+
+    assert err.value.translation_key == "list_failed"
+    assert err.value.translation_placeholders == {
+        "sim": ICCID_1,
+        "error": "per_page too large",
+    }
+
+
+# --- top_up -------------------------------------------------------------------
+
+
+async def test_top_up_without_confirmation_orders_nothing(
+    hass: HomeAssistant, loaded: AiohttpClientMocker
+) -> None:
+    """A billed order never happens by accident."""
+    with pytest.raises(ServiceValidationError) as err:
+        await call(hass, "top_up", iccid=ICCID_2, confirm=False)
+
+    assert err.value.translation_key == "top_up_not_confirmed"
+    assert loaded.mock_calls == []
+
+
+async def test_confirmed_top_up_places_the_order(
+    hass: HomeAssistant,
+    loaded: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """One POST to the SIM's top-up; the new volume is read at the next tick."""
+    loaded.post(
+        sim_url(ICCID_2, "/topup"),
+        status=HTTPStatus.CREATED,
+        headers={"Location": "https://portal.1nce.com/orders/77"},
+    )
+
+    await call(hass, "top_up", device_id=sim_device_id(hass, ICCID_2), confirm=True)
+
+    assert calls(loaded) == [("POST", f"/management-api/v2/sims/{ICCID_2}/topup")]
+    loaded.mock_calls.clear()
+    await next_detail_tick(mock_config_entry)
+    assert ("GET", f"/management-api/v2/sims/{ICCID_2}/quota/sms") in calls(loaded)
+
+
+async def test_refused_top_up_is_reported(
+    hass: HomeAssistant, loaded: AiohttpClientMocker
+) -> None:
+    """When 1NCE refuses the order, the user reads why."""
+    loaded.post(
+        sim_url(ICCID_2, "/topup"),
+        status=HTTPStatus.UNPROCESSABLE_ENTITY,
+        json={"message": "No payment method on file"},
+    )
+
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "top_up", iccid=ICCID_2, confirm=True)
+
+    assert err.value.translation_key == "top_up_failed"
+    assert err.value.translation_placeholders == {
+        "sim": ICCID_2,
+        "error": "No payment method on file",
+    }
+
+
+# --- descriptions and translations ---------------------------------------------
+
+
+def _fields(service: dict[str, Any]) -> dict[str, Any]:
+    """Flatten a services.yaml field list, sections included."""
+    fields: dict[str, Any] = {}
+    for name, field in (service.get("fields") or {}).items():
+        fields.update(field.get("fields", {name: field}))
+    return fields
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["strings.json", "translations/en.json", "translations/de.json"],
+)
+def test_every_action_field_and_error_is_translated(path: str) -> None:
+    """The UI shows a name and description for each field, and each error reads well."""
+    strings = json.loads((INTEGRATION / path).read_text(encoding="utf-8"))
+    services = yaml.safe_load((INTEGRATION / "services.yaml").read_text())
+    for name, service in services.items():
+        translated = strings["services"][name]
+        assert translated["name"]
+        assert translated["description"]
+        for field in _fields(service):
+            assert translated["fields"][field]["name"], (name, field)
+            assert translated["fields"][field]["description"], (name, field)
+    codes = {error.code for error in sms_codec.SmsEncodingError.__subclasses__()}
+    for key in codes | {"unknown_sim", "send_failed", "traffic_limit_exceeded"}:
+        assert strings["exceptions"][key]["message"], key

@@ -1,0 +1,604 @@
+"""Six months of SMS and data usage in the recorder, and this month's totals."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Mapping
+from datetime import UTC, date, datetime, timedelta
+from http import HTTPStatus
+import logging
+from typing import Any, TypedDict
+from unittest.mock import AsyncMock, patch
+
+from freezegun.api import FrozenDateTimeFactory
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+from pytest_homeassistant_custom_component.test_util.aiohttp import (
+    AiohttpClientMocker,
+)
+
+from custom_components.one_nce.api import DEFAULT_BASE_URL, OneNceClient, Sim
+from custom_components.one_nce.const import DOMAIN
+from custom_components.one_nce.statistics import (
+    fleet_subject,
+    statistic_metadata,
+)
+from custom_components.one_nce.usage import UsageCoordinator
+from homeassistant.components.recorder import Recorder
+from homeassistant.components.recorder.models import StatisticMeanType
+from homeassistant.components.recorder.statistics import (
+    get_metadata,
+    statistics_during_period,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.recorder import get_instance
+
+from .conftest import CLIENT_ID, CLIENT_SECRET, TOKEN_URL, load_json
+
+GATE = "8988228066000000001"  # labelled "Garden gate"
+METER = "8988228066000000002"  # no label
+STATION = "8988228066000000003"  # labelled "Weather station"
+USAGE_URL = f"{DEFAULT_BASE_URL}/v1/sims/{{}}/usage"
+FLEET = "one_nce:ha_client_4711_fleet"
+START = "2026-11-23 12:00:00+00:00"
+
+type Rows = dict[date, tuple[float, float]]
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations() -> None:
+    """Override conftest's: it needs `hass` first, the recorder must come before.
+
+    These tests build the usage coordinator directly and never load the
+    integration through Home Assistant's loader.
+    """
+
+
+@pytest.fixture
+def sims() -> dict[str, Sim]:
+    """The two SIMs of the account whose usage is followed."""
+    return {
+        item["iccid"]: Sim.from_api(item)
+        for item in load_json("sims.json")
+        if item["iccid"] in (GATE, METER)
+    }
+
+
+def _answer(aioclient_mock: AiohttpClientMocker, **answers: Any) -> None:
+    """Answer the token and each named SIM's usage (a fixture name or mock kwargs)."""
+    aioclient_mock.clear_requests()
+    aioclient_mock.post(TOKEN_URL, json=load_json("token.json"))
+    for name, answer in answers.items():
+        iccid = {"gate": GATE, "meter": METER, "station": STATION}[name]
+        kwargs = {"json": load_json(answer)} if isinstance(answer, str) else answer
+        aioclient_mock.get(USAGE_URL.format(iccid), **kwargs)
+
+
+def _windows(aioclient_mock: AiohttpClientMocker) -> dict[str, tuple[str, str]]:
+    """The (start_dt, end_dt) asked for, per ICCID."""
+    return {
+        url.path.split("/")[-2]: (url.query["start_dt"], url.query["end_dt"])
+        for method, url, _data, _headers in aioclient_mock.mock_calls
+        if method == "GET"
+    }
+
+
+@pytest.fixture
+async def usage(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, sims: dict[str, Sim]
+) -> AsyncGenerator[UsageCoordinator]:
+    """A usage coordinator of the two SIMs, shut down after the test."""
+    coordinator = _coordinator(hass, mock_config_entry, sims)
+    yield coordinator
+    await coordinator.async_shutdown()
+
+
+def _coordinator(
+    hass: HomeAssistant, entry: MockConfigEntry, sims: Mapping[str, Sim]
+) -> UsageCoordinator:
+    client = OneNceClient(
+        async_get_clientsession(hass), CLIENT_ID, CLIENT_SECRET, sleep=AsyncMock()
+    )
+    return UsageCoordinator(hass, entry, client, lambda: sims)
+
+
+async def _poll(hass: HomeAssistant, usage: UsageCoordinator) -> None:
+    await usage.async_refresh()
+    await async_wait_recording_done(hass)
+
+
+async def _next_day(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    freezer.tick(timedelta(days=1))
+    async_fire_time_changed(hass)
+    # The coordinator's own poll runs as the entry's background task.
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await async_wait_recording_done(hass)
+
+
+async def _rows(hass: HomeAssistant, statistic_id: str) -> Rows:
+    """Stored rows of one statistic: day -> (state, sum)."""
+    stats = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        datetime(2026, 1, 1, tzinfo=UTC),
+        None,
+        {statistic_id},
+        "hour",
+        None,
+        {"state", "sum"},
+    )
+    return {
+        datetime.fromtimestamp(row["start"], UTC).date(): (row["state"], row["sum"])
+        for row in stats.get(statistic_id, [])
+    }
+
+
+def _day(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+@pytest.mark.freeze_time(START)
+async def test_first_run_backfills_six_months_per_sim_and_for_the_fleet(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    usage: UsageCoordinator,
+) -> None:
+    """One request per SIM fetches six months; every day gets a row and a sum."""
+    _answer(
+        aioclient_mock,
+        gate="usage_gate_backfill.json",
+        meter="usage_meter_backfill.json",
+    )
+    await _poll(hass, usage)
+
+    # One request per SIM (and the token), however long the window.
+    assert [call[0] for call in aioclient_mock.mock_calls] == ["POST", "GET", "GET"]
+    assert _windows(aioclient_mock) == {
+        GATE: ("2026-05-23", "2026-11-23"),
+        METER: ("2026-05-23", "2026-11-23"),
+    }
+    sent = await _rows(hass, f"one_nce:sms_mt_{GATE}")
+    # Day by day from six months back; the day 1NCE left out counts as zero.
+    assert min(sent) == _day("2026-05-23")
+    assert len(sent) == 185
+    assert sent[_day("2026-10-31")] == (4, 4)
+    assert sent[_day("2026-11-20")] == (3, 7)
+    assert sent[_day("2026-11-21")] == (0, 7)
+    assert sent[_day("2026-11-23")] == (1, 8)
+    received = await _rows(hass, f"one_nce:sms_mo_{GATE}")
+    assert received[_day("2026-11-23")] == (2, 7)
+    data = await _rows(hass, f"one_nce:data_{METER}")
+    assert data[_day("2026-11-01")] == (3.0, 3.0)
+    assert data[_day("2026-11-23")] == pytest.approx((0.1, 3.1))
+
+    fleet_sent = await _rows(hass, f"{FLEET}_sms_mt")
+    assert fleet_sent[_day("2026-11-01")] == (5, 9)
+    assert fleet_sent[_day("2026-11-23")] == (3, 15)
+    fleet_received = await _rows(hass, f"{FLEET}_sms_mo")
+    assert fleet_received[_day("2026-11-23")] == (2, 8)
+
+
+@pytest.mark.freeze_time(START)
+async def test_statistics_are_named_after_the_sim_and_carry_units(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    usage: UsageCoordinator,
+) -> None:
+    """The statistics picker shows the SIM's label (or ICCID) and the fleet."""
+    _answer(
+        aioclient_mock,
+        gate="usage_gate_backfill.json",
+        meter="usage_meter_backfill.json",
+    )
+    await _poll(hass, usage)
+
+    metadata = await get_instance(hass).async_add_executor_job(get_metadata, hass)
+    described = {
+        statistic_id: (meta["name"], meta["unit_of_measurement"], meta["has_sum"])
+        for statistic_id, (_id, meta) in metadata.items()
+    }
+    assert described == {
+        f"one_nce:sms_mt_{GATE}": ("Garden gate SMS sent (MT)", "SMS", True),
+        f"one_nce:sms_mo_{GATE}": ("Garden gate SMS received (MO)", "SMS", True),
+        f"one_nce:data_{GATE}": ("Garden gate data used", "MB", True),
+        f"one_nce:sms_mt_{METER}": (f"{METER} SMS sent (MT)", "SMS", True),
+        f"one_nce:sms_mo_{METER}": (f"{METER} SMS received (MO)", "SMS", True),
+        f"one_nce:data_{METER}": (f"{METER} data used", "MB", True),
+        f"{FLEET}_sms_mt": ("1NCE fleet SMS sent (MT)", "SMS", True),
+        f"{FLEET}_sms_mo": ("1NCE fleet SMS received (MO)", "SMS", True),
+        f"{FLEET}_data": ("1NCE fleet data used", "MB", True),
+    }
+    assert all(
+        meta["mean_type"] == StatisticMeanType.NONE for _id, meta in metadata.values()
+    )
+
+
+async def test_next_day_refetches_from_the_last_day_without_double_counting(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    usage: UsageCoordinator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Yesterday's partial day is replaced, not added to, and sums carry on."""
+    freezer.move_to(START)
+    _answer(
+        aioclient_mock,
+        gate="usage_gate_backfill.json",
+        meter="usage_meter_backfill.json",
+    )
+    await _poll(hass, usage)
+    _answer(aioclient_mock, gate="usage_gate_next.json", meter="usage_meter_next.json")
+
+    await _next_day(hass, freezer)
+
+    assert _windows(aioclient_mock) == {
+        GATE: ("2026-11-23", "2026-11-24"),
+        METER: ("2026-11-23", "2026-11-24"),
+    }
+    sent = await _rows(hass, f"one_nce:sms_mt_{GATE}")
+    assert sent[_day("2026-11-22")] == (0, 7)
+    assert sent[_day("2026-11-23")] == (2, 9)
+    assert sent[_day("2026-11-24")] == (2, 11)
+    fleet_sent = await _rows(hass, f"{FLEET}_sms_mt")
+    assert fleet_sent[_day("2026-11-23")] == (4, 16)
+    assert fleet_sent[_day("2026-11-24")] == (3, 19)
+    fleet_data = await _rows(hass, f"{FLEET}_data")
+    assert fleet_data[_day("2026-11-23")] == pytest.approx((0.85, 7.1))
+    assert fleet_data[_day("2026-11-24")] == pytest.approx((0.25, 7.35))
+
+    # The same day imported again (a manual refresh) changes nothing.
+    await _poll(hass, usage)
+    assert await _rows(hass, f"{FLEET}_sms_mt") == fleet_sent
+
+
+async def test_restart_reaches_back_to_the_month_start_for_the_totals(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+    sims: dict[str, Sim],
+    usage: UsageCoordinator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """After a restart the month's totals are complete again, sums unchanged."""
+    freezer.move_to(START)
+    _answer(
+        aioclient_mock,
+        gate="usage_gate_backfill.json",
+        meter="usage_meter_backfill.json",
+    )
+    await _poll(hass, usage)
+    await usage.async_shutdown()
+    freezer.move_to("2026-11-24 12:00:00+00:00")
+    _answer(
+        aioclient_mock, gate="usage_gate_month.json", meter="usage_meter_month.json"
+    )
+    restarted = _coordinator(hass, mock_config_entry, sims)
+
+    await _poll(hass, restarted)
+    await restarted.async_shutdown()
+
+    assert _windows(aioclient_mock) == {
+        GATE: ("2026-11-01", "2026-11-24"),
+        METER: ("2026-11-01", "2026-11-24"),
+    }
+    # Gate: 3 + 0 + 2 + 2 sent, 0 + 1 + 3 + 0 received; meter: 5 + 2 + 1, 1 + 0 + 1.
+    assert restarted.month_totals() == (15, 6)
+    fleet_sent = await _rows(hass, f"{FLEET}_sms_mt")
+    assert fleet_sent[_day("2026-10-31")] == (4, 4)
+    assert fleet_sent[_day("2026-11-01")] == (5, 9)
+    assert fleet_sent[_day("2026-11-24")] == (3, 19)
+
+
+@pytest.mark.freeze_time(START)
+async def test_month_totals_count_this_month_across_the_fleet(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    usage: UsageCoordinator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The account sensors' SMS of this month: unknown, then counted, then reset."""
+    assert usage.month_totals() is None
+    _answer(
+        aioclient_mock,
+        gate="usage_gate_backfill.json",
+        meter="usage_meter_backfill.json",
+    )
+    await _poll(hass, usage)
+
+    # October's day is not this month's; November's from both SIMs are.
+    assert usage.month_totals() == (3 + 0 + 1 + 5 + 2, 0 + 1 + 2 + 1 + 0)
+
+    # Before any poll of the new month, the old month's days no longer count.
+    await usage.async_shutdown()
+    freezer.move_to("2026-12-01 00:30:00+00:00")
+    assert usage.month_totals() == (0, 0)
+
+
+async def test_a_failed_sim_is_caught_up_and_the_fleet_corrected(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    usage: UsageCoordinator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """One SIM failing keeps the others' import; the next day heals the fleet."""
+    freezer.move_to(START)
+    _answer(
+        aioclient_mock,
+        gate="usage_gate_backfill.json",
+        meter={"status": HTTPStatus.SERVICE_UNAVAILABLE, "text": "<html>"},
+    )
+    await _poll(hass, usage)
+
+    assert usage.last_update_success is True
+    assert (await _rows(hass, f"{FLEET}_sms_mt"))[_day("2026-11-23")] == (1, 8)
+    # Only the SIM whose month is known counts.
+    assert usage.month_totals() == (4, 3)
+
+    _answer(
+        aioclient_mock, gate="usage_gate_month.json", meter="usage_meter_backfill.json"
+    )
+    await _next_day(hass, freezer)
+
+    assert _windows(aioclient_mock) == {
+        GATE: ("2026-11-01", "2026-11-24"),
+        METER: ("2026-05-24", "2026-11-24"),
+    }
+    fleet_sent = await _rows(hass, f"{FLEET}_sms_mt")
+    assert fleet_sent[_day("2026-11-01")] == (5, 9)
+    assert fleet_sent[_day("2026-11-20")] == (3, 12)
+    assert fleet_sent[_day("2026-11-23")] == (2 + 2, 16)
+    assert fleet_sent[_day("2026-11-24")] == (2, 18)
+
+
+async def test_failed_poll_retries_the_next_day(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    usage: UsageCoordinator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An outage fails the day's poll; the next day backfills as if first."""
+    freezer.move_to(START)
+    outage = {"status": HTTPStatus.SERVICE_UNAVAILABLE, "text": "<html>"}
+    _answer(aioclient_mock, gate=outage, meter=outage)
+    await _poll(hass, usage)
+
+    assert usage.last_update_success is False
+    assert usage.month_totals() is None
+    assert "no longer offers usage" not in caplog.text
+
+    _answer(
+        aioclient_mock,
+        gate="usage_gate_backfill.json",
+        meter="usage_meter_backfill.json",
+    )
+    await _next_day(hass, freezer)
+
+    assert usage.last_update_success is True
+    assert _windows(aioclient_mock)[GATE] == ("2026-05-24", "2026-11-24")
+    assert (await _rows(hass, f"one_nce:sms_mt_{GATE}"))[_day("2026-11-23")] == (1, 8)
+
+
+@pytest.mark.parametrize("status", [HTTPStatus.NOT_FOUND, HTTPStatus.GONE])
+async def test_retired_usage_api_is_reported_once_and_not_asked_again(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    usage: UsageCoordinator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    status: HTTPStatus,
+) -> None:
+    """Once 1NCE's v1 is gone: one warning, no totals, no daily requests."""
+    freezer.move_to(START)
+    gone = {"status": status, "json": {"message": "Not Found"}}
+    _answer(aioclient_mock, gate=gone, meter=gone)
+    await _poll(hass, usage)
+
+    assert _retired_warnings(caplog) == 1
+    assert usage.month_totals() is None
+    assert usage.last_update_success is True
+
+    aioclient_mock.clear_requests()
+    for _ in range(3):
+        await _next_day(hass, freezer)
+    await usage.async_refresh()
+    assert aioclient_mock.call_count == 0
+    assert _retired_warnings(caplog) == 1
+
+
+def _retired_warnings(caplog: pytest.LogCaptureFixture) -> int:
+    return sum(
+        record.levelno == logging.WARNING and "no longer offers usage" in record.message
+        for record in caplog.records
+    )
+
+
+async def test_history_continues_after_home_assistant_was_off_for_months(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+    sims: dict[str, Sim],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Beyond what 1NCE keeps, sums carry on from the last stored day."""
+    gate_only = {GATE: sims[GATE]}
+    freezer.move_to(START)
+    _answer(aioclient_mock, gate="usage_gate_backfill.json")
+    first = _coordinator(hass, mock_config_entry, gate_only)
+    await _poll(hass, first)
+    await first.async_shutdown()
+
+    freezer.move_to("2027-06-10 12:00:00+00:00")
+    _answer(aioclient_mock, gate="usage_gate_after_outage.json")
+    later = _coordinator(hass, mock_config_entry, gate_only)
+    await _poll(hass, later)
+    await later.async_shutdown()
+
+    assert _windows(aioclient_mock) == {GATE: ("2026-12-10", "2027-06-10")}
+    sent = await _rows(hass, f"one_nce:sms_mt_{GATE}")
+    assert sent[_day("2026-11-23")] == (1, 8)
+    assert _day("2026-12-01") not in sent
+    assert sent[_day("2026-12-10")] == (0, 8)
+    assert sent[_day("2027-06-10")] == (1, 9)
+
+
+async def test_sims_leaving_or_never_used_do_not_skew_the_totals(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+    sims: dict[str, Sim],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A SIM that left stops counting; one without any usage gets no rows."""
+    station = Sim.from_api(load_json("sims.json")[2])
+    fleet = {**sims, STATION: station}
+    freezer.move_to(START)
+    _answer(
+        aioclient_mock,
+        gate="usage_gate_backfill.json",
+        meter="usage_meter_backfill.json",
+        station="usage_unused.json",
+    )
+    usage = _coordinator(hass, mock_config_entry, fleet)
+    await _poll(hass, usage)
+
+    assert usage.month_totals() == (11, 4)
+    assert await _rows(hass, f"one_nce:sms_mt_{STATION}") == {}
+
+    del fleet[METER]
+    _answer(aioclient_mock, gate="usage_gate_next.json", station="usage_unused.json")
+    await _next_day(hass, freezer)
+    await usage.async_shutdown()
+
+    # Garden gate's November alone: 3 + 0 + 2 + 2 sent, 0 + 1 + 3 + 0 received.
+    assert usage.month_totals() == (7, 4)
+
+
+@pytest.mark.freeze_time(START)
+async def test_unexpected_errors_surface_instead_of_retiring_usage(
+    hass: HomeAssistant,
+    usage: UsageCoordinator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A bug is logged as one and polling goes on; it is not "v1 retired"."""
+    with patch.object(usage.client, "async_get_usage", side_effect=RuntimeError):
+        await usage.async_refresh()
+
+    assert usage.last_update_success is False
+    assert usage.update_interval == timedelta(days=1)
+    assert "Unexpected error fetching one_nce usage data" in caplog.text
+    assert "no longer offers usage" not in caplog.text
+
+
+@pytest.mark.freeze_time(START)
+async def test_without_recorder_only_this_month_is_fetched(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    usage: UsageCoordinator,
+) -> None:
+    """No recorder, no import: the month's totals still work from one request."""
+    _answer(
+        aioclient_mock,
+        gate="usage_gate_backfill.json",
+        meter="usage_meter_backfill.json",
+    )
+    await usage.async_refresh()
+
+    assert usage.last_update_success is True
+    assert _windows(aioclient_mock) == {
+        GATE: ("2026-11-01", "2026-11-23"),
+        METER: ("2026-11-01", "2026-11-23"),
+    }
+    assert usage.month_totals() == (11, 4)
+
+
+@pytest.mark.freeze_time(START)
+async def test_empty_fleet_asks_nothing(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """An account without SIMs costs no request and has zero SMS this month."""
+    _answer(aioclient_mock)
+    usage = _coordinator(hass, mock_config_entry, {})
+    await _poll(hass, usage)
+    await usage.async_shutdown()
+
+    assert aioclient_mock.call_count == 0
+    assert usage.month_totals() == (0, 0)
+
+
+def test_each_account_has_its_own_fleet_statistics() -> None:
+    """Two accounts in one Home Assistant never write into each other's fleet."""
+    first = MockConfigEntry(domain=DOMAIN, title="1NCE", unique_id="Org-4711")
+    second = MockConfigEntry(domain=DOMAIN, title="1NCE Work", unique_id="org-0815")
+    no_unique_id = MockConfigEntry(domain=DOMAIN, title="1NCE", entry_id="01JABCDEF")
+
+    assert (
+        fleet_subject(first).statistic_ids["sms_mt"] == "one_nce:org_4711_fleet_sms_mt"
+    )
+    assert (
+        fleet_subject(second).statistic_ids["sms_mo"] == "one_nce:org_0815_fleet_sms_mo"
+    )
+    assert fleet_subject(second).name == "1NCE Work fleet"
+    assert (
+        fleet_subject(no_unique_id).statistic_ids["data"]
+        == "one_nce:01jabcdef_fleet_data"
+    )
+
+
+class _OlderMetaData(TypedDict):
+    mean_type: StatisticMeanType
+    has_sum: bool
+    name: str | None
+    source: str
+    statistic_id: str
+    unit_of_measurement: str | None
+
+
+class _NewerMetaData(_OlderMetaData):
+    unit_class: str | None
+
+
+@pytest.mark.parametrize(
+    ("declared", "expected"),
+    [
+        (_OlderMetaData, {}),
+        (_NewerMetaData, {"unit_class": "information"}),
+    ],
+)
+def test_metadata_has_the_keys_the_running_recorder_declares(
+    declared: type, expected: dict[str, str]
+) -> None:
+    """Older recorders get no unit_class; newer ones get it (and never has_mean)."""
+    with patch("custom_components.one_nce.statistics.StatisticMetaData", declared):
+        metadata = statistic_metadata(
+            statistic_id="one_nce:data_1", name="x", unit="MB", unit_class="information"
+        )
+
+    assert metadata == {
+        "mean_type": StatisticMeanType.NONE,
+        "has_sum": True,
+        "name": "x",
+        "source": "one_nce",
+        "statistic_id": "one_nce:data_1",
+        "unit_of_measurement": "MB",
+        **expected,
+    }
