@@ -182,11 +182,6 @@ async def test_one_sims_failing_details_leave_the_others_alone(
     assert hass.states.get("sensor.weather_station_sms_volume_left").state == "-2.0"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="coordinator.py: a tick whose only selected SIM fails raises "
-    "UpdateFailed, which marks every SIM's details unavailable",
-)
 async def test_one_sims_failing_details_leave_the_others_alone_later(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,

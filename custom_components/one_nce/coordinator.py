@@ -247,14 +247,18 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
                 continue
             self.failed.add(iccid)
             errors.append(result)
+        # Per-SIM failures only make that SIM's detail entities unavailable
+        # (`failed`); an outage of 1NCE as a whole is the fleet coordinator's
+        # to report, once, since it polls the list every cycle.
         wait = self._check_errors(errors)
         self.update_interval = max(DETAIL_TICK, wait)
-        if errors and len(errors) == len(selected):
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="rate_limited" if wait else "update_failed",
-                translation_placeholders={"error": str(errors[0])},
-            ) from errors[0]
+        if errors:
+            LOGGER.debug(
+                "Details of %d of %d SIMs could not be fetched: %s",
+                len(errors),
+                len(selected),
+                errors[0],
+            )
         return data
 
     def _check_errors(self, errors: list[BaseException]) -> timedelta:

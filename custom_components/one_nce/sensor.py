@@ -235,6 +235,31 @@ ACCOUNT_SENSORS: tuple[OneNceAccountSensorEntityDescription, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class OneNceUsageSensorEntityDescription(SensorEntityDescription):
+    """An account sensor read from this month's usage (sent, received)."""
+
+    value_fn: Callable[[tuple[int, int]], int]
+
+
+# Counts restart at 0 on the 1st of the month: TOTAL_INCREASING reads a drop as
+# a reset, so statistics keep the monthly sums right.
+USAGE_SENSORS: tuple[OneNceUsageSensorEntityDescription, ...] = (
+    OneNceUsageSensorEntityDescription(
+        key="sms_sent_this_month",
+        native_unit_of_measurement=UNIT_SMS,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda totals: totals[0],
+    ),
+    OneNceUsageSensorEntityDescription(
+        key="sms_received_this_month",
+        native_unit_of_measurement=UNIT_SMS,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda totals: totals[1],
+    ),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: OneNceConfigEntry,
@@ -246,6 +271,9 @@ async def async_setup_entry(
     async_sync_devices(hass, entry)
     async_add_entities(
         OneNceAccountSensor(entry, description) for description in ACCOUNT_SENSORS
+    )
+    async_add_entities(
+        OneNceUsageSensor(entry, description) for description in USAGE_SENSORS
     )
     if (receiver := get_receiver(hass, entry.entry_id)) is not None:
         async_add_entities(
@@ -306,3 +334,33 @@ class OneNceAccountSensor(OneNceAccountEntity, SensorEntity):
     def native_value(self) -> StateType:
         """Sum up the account's SIMs."""
         return self.entity_description.value_fn(self.views)
+
+
+class OneNceUsageSensor(OneNceAccountEntity, SensorEntity):
+    """This month's SMS of the whole fleet, from 1NCE's (v1) usage statistics.
+
+    Unavailable until the first daily import, and for good once 1NCE offers
+    no usage statistics any more.
+    """
+
+    entity_description: OneNceUsageSensorEntityDescription
+
+    async def async_added_to_hass(self) -> None:
+        """Update after each daily usage import too."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.entry.runtime_data.usage.async_add_listener(
+                self._handle_coordinator_update
+            )
+        )
+
+    @property
+    def available(self) -> bool:
+        """Available while usage statistics are known."""
+        return self.entry.runtime_data.usage.month_totals() is not None
+
+    @property
+    def native_value(self) -> int | None:
+        """Sum the fleet's SMS of this month."""
+        totals = self.entry.runtime_data.usage.month_totals()
+        return None if totals is None else self.entity_description.value_fn(totals)
