@@ -23,6 +23,7 @@ from .conftest import (
 )
 from .test_services import set_up
 
+
 def answer_usage(aioclient_mock: AiohttpClientMocker, **answer: object) -> None:
     """Answer the account as usual, but usage requests as given."""
     aioclient_mock.clear_requests()
