@@ -91,7 +91,9 @@ class FleetCoordinator(DataUpdateCoordinator[dict[str, Sim]]):
             wait = timedelta(seconds=err.retry_after or 0)
             self.update_interval = max(self.base_interval, wait)
             raise UpdateFailed(
-                translation_domain=DOMAIN, translation_key="rate_limited"
+                translation_domain=DOMAIN,
+                translation_key="rate_limited",
+                translation_placeholders={"error": str(err)},
             ) from err
         except OneNceError as err:
             raise UpdateFailed(
