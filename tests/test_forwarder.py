@@ -216,10 +216,11 @@ async def test_other_organisation_answers_403(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
     mock_details: AiohttpClientMocker,
-    client,
+    hass_client_no_auth: ClientSessionGenerator,
 ) -> None:
     answer_account(mock_details, token="token_with_organisation.json")
     await setup_receiving(hass, mock_config_entry)
+    client = await hass_client_no_auth()
 
     foreign = await push(client, mock_config_entry, mo_sms(organisation={"id": 9999}))
     ours = await push(client, mock_config_entry, mo_sms(organisation={"id": 4567}))
@@ -235,6 +236,7 @@ async def test_sms_fires_one_event_and_the_sims_event_entity(
     entry: MockConfigEntry,
     client,
     device_registry: dr.DeviceRegistry,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     events = async_capture_events(hass, EVENT_SMS_RECEIVED)
 

@@ -28,6 +28,7 @@ from aiohttp import hdrs, web
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import CoreState, HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 from homeassistant.util.json import json_loads
 
@@ -177,7 +178,7 @@ async def _async_receive(
                 source="push",
             )
         return await receiver.inbox.async_accept(sms)
-    except OSError as err:
+    except (OSError, HomeAssistantError) as err:
         LOGGER.warning("Could not store a message from 1NCE, which will retry: %s", err)
         raise _RefusedError(HTTPStatus.SERVICE_UNAVAILABLE, "could not store") from None
 

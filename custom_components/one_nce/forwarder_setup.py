@@ -291,7 +291,8 @@ async def async_remove_receiving(hass: HomeAssistant, entry: OneNceConfigEntry) 
                 await cloud.async_delete_cloudhook(hass, webhook_id_for(secret))
     ir.async_delete_issue(hass, DOMAIN, _issue_id(entry))
     path = _inbox_path(hass, entry.entry_id)
-    await hass.async_add_executor_job(partial(path.unlink, missing_ok=True))
+    for leftover in (path, path.with_name(f"{path.name}.new")):
+        await hass.async_add_executor_job(partial(leftover.unlink, missing_ok=True))
 
 
 def forwarder_diagnostics(

@@ -14,11 +14,10 @@ same final report, pushed by 1NCE and also found by polling, fires once.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -120,13 +119,6 @@ def _part_from_record(record: Record) -> StoredPart:
     )
 
 
-def _forget[K](
-    waiting: dict[K, asyncio.Future[None]], key: K, future: asyncio.Future[None]
-) -> None:
-    if waiting.get(key) is future:
-        del waiting[key]
-
-
 class Inbox:
     """What one account has received: seen ids, open long SMS, reported SMS.
 
@@ -150,8 +142,6 @@ class Inbox:
         self._seen: dict[int, float] = {}
         self._groups: dict[str, _Group] = {}
         self._reports: dict[str, dict[str, float]] = {}
-        self._storing: dict[int, asyncio.Future[None]] = {}
-        self._reporting: dict[str, asyncio.Future[None]] = {}
         self._cancel_start: CALLBACK_TYPE | None = None
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._closed = False
@@ -199,23 +189,14 @@ class Inbox:
                 group.cancel_timer = None
         await self._journal.async_close()
 
-    async def async_remove(self) -> None:
-        """Forget everything: the account is gone."""
-        await self.async_close()
-        await self._journal.async_remove()
-
     async def async_accept(self, sms: MoSms) -> bool:
         """Store one received part; False if it is a retransmission.
 
         Returns once the part is on disk (and, if it completed its message,
-        the message was handed on). Raises if it could not be stored.
+        the message was handed on). Raises if it could not be stored. Copies
+        that arrive at the same time are all written, and the first one
+        stored counts: taking a part in is idempotent.
         """
-        while (pending := self._storing.get(sms.sms_id)) is not None and not (
-            pending.done()
-        ):
-            # The same id is being stored right now: its outcome decides.
-            with suppress(Exception):
-                await asyncio.shield(pending)
         if sms.sms_id in self._seen:
             return False
         info = sms.multi_part
@@ -231,16 +212,10 @@ class Inbox:
             received_at=dt_util.utcnow().timestamp(),
         )
         group = self._groups.get(key) or _Group(iccid=sms.iccid, total=info.total)
-
-        @callback
-        def commit() -> None:
-            self._commit_part(key, group, part)
-
-        future = self._journal.append(_part_record(key, group, part), commit)
-        self._storing[sms.sms_id] = future
-        future.add_done_callback(lambda done: _forget(self._storing, sms.sms_id, done))
-        await asyncio.shield(future)
-        return True
+        return await self._journal.write(
+            _part_record(key, group, part),
+            partial(self._commit_part, key, group, part),
+        )
 
     async def async_claim_report(
         self,
@@ -255,31 +230,32 @@ class Inbox:
         after a final one. `on_claimed` runs once the record is stored.
         """
         key = f"{iccid}/{sms_id}"
-        while (pending := self._reporting.get(key)) is not None and not pending.done():
-            with suppress(Exception):
-                await asyncio.shield(pending)
-        known = self._reports.get(key, {})
-        if status.value in known or not _FINAL.isdisjoint(known):
+        if not self._report_is_new(key, status):
             return False
         at = dt_util.utcnow().timestamp()
 
         @callback
-        def commit() -> None:
+        def commit() -> bool:
+            if not self._report_is_new(key, status):
+                return False  # the same report, stored at the same time, came first
             self._reports.setdefault(key, {})[status.value] = at
             on_claimed()
+            return True
 
         record = {"type": "report", "sms": key, "status": status.value, "at": at}
-        future = self._journal.append(record, commit)
-        self._reporting[key] = future
-        future.add_done_callback(lambda done: _forget(self._reporting, key, done))
-        await asyncio.shield(future)
-        return True
+        return await self._journal.write(record, commit)
+
+    def _report_is_new(self, key: str, status: DeliveryStatus) -> bool:
+        known = self._reports.get(key, {})
+        return status.value not in known and _FINAL.isdisjoint(known)
 
     def _replay(self, record: Record) -> None:
         """Apply one journal record to the state, oldest first."""
         match record["type"]:
             case "part":
                 part = _part_from_record(record)
+                if part.sms_id in self._seen:
+                    return  # a copy stored at the same time as the first
                 key = str(record["group"])
                 group = self._groups.get(key) or _Group(
                     iccid=str(record["iccid"]), total=int(record["total"])
@@ -336,8 +312,10 @@ class Inbox:
         }
 
     @callback
-    def _commit_part(self, key: str, group: _Group, part: StoredPart) -> None:
+    def _commit_part(self, key: str, group: _Group, part: StoredPart) -> bool:
         """Take a part in once it is stored; finish its message if it is whole."""
+        if part.sms_id in self._seen:
+            return False  # a copy stored at the same time came first
         self._seen[part.sms_id] = part.received_at
         if self._groups.setdefault(key, group) is not group:
             # Another part of the same message was stored first.
@@ -347,6 +325,7 @@ class Inbox:
             self._finish(key)
         elif group.cancel_timer is None:
             self._schedule_timeout(key, group)
+        return True
 
     @callback
     def _schedule_timeout(self, key: str, group: _Group) -> None:
@@ -382,7 +361,10 @@ class Inbox:
             total=group.total,
             complete=len(parts) >= group.total,
         )
-        self._on_message(message)
+        try:
+            self._on_message(message)
+        except Exception:
+            LOGGER.exception("Error announcing an SMS received from 1NCE")
 
     @callback
     def _finish_due(self, _hass: HomeAssistant) -> None:

@@ -20,7 +20,7 @@ import asyncio
 from collections.abc import Callable
 import os
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import Any, Final
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.json import json_bytes
@@ -39,40 +39,60 @@ COMPACT_MIN_RECORDS: Final = 1000
 _sync: Callable[[int], None] = getattr(os, "fdatasync", os.fsync)
 
 
-def _private(path: str, flags: int) -> int:
-    """Open files only the owner can read: they hold the text of SMS."""
-    return os.open(path, flags, 0o600)
-
-
-def _encode(records: list[Record]) -> bytes:
-    return b"".join([json_bytes(record) + b"\n" for record in records])
-
-
-def _write_synced(file: IO[bytes], data: bytes) -> None:
-    file.write(data)
-    file.flush()
-    _sync(file.fileno())
-
-
-def _append(path: Path, records: list[Record]) -> None:
-    """Append records and wait until the disk has them (runs in the executor)."""
+def _open(path: Path) -> int:
+    """Open the file for appending; only the owner may read it (it holds SMS)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "ab", opener=_private) as file:
-        _write_synced(file, _encode(records))
+    return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
 
 
-def _replace(path: Path, records: list[Record]) -> None:
-    """Write a complete new file and move it into place (runs in the executor)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _write_synced(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    _sync(fd)
+
+
+def _append(path: Path, fd: int | None, data: bytes) -> int:
+    """Append and wait until the disk has it; return the open file (executor).
+
+    The file stays open between writes and the records are encoded before:
+    each call is two system calls, so it rarely waits for the event loop to
+    hand over the GIL.
+    """
+    if fd is not None:
+        _write_synced(fd, data)
+        return fd
+    fd = _open(path)
+    try:
+        _write_synced(fd, data)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _replace(path: Path, fd: int | None, data: bytes) -> int:
+    """Write a complete new file, move it into place and open it (executor)."""
+    if fd is not None:
+        os.close(fd)
     temporary = path.with_name(f"{path.name}.new")
-    with open(temporary, "wb", opener=_private) as file:
-        _write_synced(file, _encode(records))
+    new = _open(temporary)
+    try:
+        os.ftruncate(new, 0)
+        _write_synced(new, data)
+    finally:
+        os.close(new)
     os.replace(temporary, path)
     directory = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(directory)
     finally:
         os.close(directory)
+    return _open(path)
+
+
+def _encode(records: list[Record]) -> bytes:
+    return b"".join([json_bytes(record) + b"\n" for record in records])
 
 
 def _read(path: Path) -> tuple[list[Record], int]:
@@ -98,12 +118,6 @@ def _read(path: Path) -> tuple[list[Record], int]:
     return records, unreadable
 
 
-def _consume(future: asyncio.Future[None]) -> None:
-    """Mark a batch's failure as seen: records queued without a waiter are fine."""
-    if not future.cancelled():
-        future.exception()
-
-
 class Journal:
     """A JSON-lines file whose writes are shared by the requests that wait on them.
 
@@ -119,9 +133,9 @@ class Journal:
         self._path = path
         self._snapshot = snapshot
         self._pending: list[Record] = []
-        self._on_commit: list[Callable[[], None]] = []
-        self._batch: asyncio.Future[None] | None = None
+        self._commits: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._fd: int | None = None
         self._lines = 0
         self._live = 0
         # After a failed write the file may end in a torn line; the next write
@@ -138,72 +152,77 @@ class Journal:
         self._lines = len(records) + unreadable
         return records
 
-    def append(
-        self, record: Record, on_commit: Callable[[], None] | None = None
-    ) -> asyncio.Future[None]:
-        """Queue a record; the future is done once it is on disk.
-
-        `on_commit` runs right after the write succeeded and before the future
-        resolves, whether or not anybody still waits: the owner's state then
-        matches the file even if the request that caused it was cancelled. The
-        future is shared by the whole batch; await it through
-        `asyncio.shield`, so that one cancelled waiter cannot cancel it.
-        """
+    def append(self, record: Record) -> None:
+        """Queue a record that nobody waits for; it goes out with the next write."""
         self._pending.append(record)
-        if on_commit is not None:
-            self._on_commit.append(on_commit)
-        if self._batch is None:
-            self._batch = self._hass.loop.create_future()
-            self._batch.add_done_callback(_consume)
-        batch = self._batch
-        if self._writer is None:
+        self._start_writer()
+
+    def write[T](self, record: Record, on_commit: Callable[[], T]) -> asyncio.Future[T]:
+        """Queue a record; the future gets `on_commit()`'s result once it is on disk.
+
+        `on_commit` runs right after the write, whether or not the caller still
+        waits (a request may be cancelled), so the owner's state always
+        matches the file. Each caller has a future of its own: one cancelled
+        waiter cannot take the others' answers with it.
+        """
+        future: asyncio.Future[T] = self._hass.loop.create_future()
+        self._pending.append(record)
+        self._commits.append((on_commit, future))
+        self._start_writer()
+        return future
+
+    async def async_close(self) -> None:
+        """Wait until everything queued so far is written, then close the file."""
+        while (writer := self._writer) is not None and not writer.done():
+            await asyncio.shield(writer)
+        if (fd := self._fd) is not None:
+            self._fd = None
+            await self._hass.async_add_executor_job(os.close, fd)
+
+    def _start_writer(self) -> None:
+        if self._writer is None or self._writer.done():
+            # An eagerly started writer can finish before this assignment.
             self._writer = self._hass.async_create_task(
                 self._async_write(), "one_nce journal write", eager_start=True
             )
-        return batch
-
-    async def async_close(self) -> None:
-        """Wait until everything queued so far is written."""
-        while (writer := self._writer) is not None:
-            await asyncio.shield(writer)
-
-    async def async_remove(self) -> None:
-        """Delete the file, once nothing is queued for it any more."""
-        await self.async_close()
-        await self._hass.async_add_executor_job(self._path.unlink, True)
 
     async def _async_write(self) -> None:
-        try:
-            while self._pending:
-                records, on_commit, batch = self._pending, self._on_commit, self._batch
-                self._pending, self._on_commit, self._batch = [], [], None
-                assert batch is not None
+        while self._pending:
+            records, commits = self._pending, self._commits
+            self._pending, self._commits = [], []
+            try:
+                await self._async_write_batch(records)
+            except Exception as err:  # the waiters must hear of any failure
+                self._rewrite = True
+                for _on_commit, future in commits:
+                    if not future.done():
+                        future.set_exception(err)
+                continue
+            for on_commit, future in commits:
                 try:
-                    await self._async_write_batch(records)
-                except Exception as err:  # the waiters must hear of any failure
-                    self._rewrite = True
-                    batch.set_exception(err)
+                    result = on_commit()
+                except Exception as err:  # a bug; its request fails, no other
+                    LOGGER.exception("Error handling a stored 1NCE message")
+                    if not future.done():
+                        future.set_exception(err)
                     continue
-                for callback in on_commit:
-                    try:
-                        callback()
-                    except Exception:
-                        LOGGER.exception("Error handling a stored 1NCE message")
-                batch.set_result(None)
-        finally:
-            self._writer = None
+                if not future.done():
+                    future.set_result(result)
 
     async def _async_write_batch(self, records: list[Record]) -> None:
         if self._rewrite or self._lines >= max(
             COMPACT_MIN_RECORDS, COMPACT_FACTOR * self._live
         ):
             live = self._snapshot()
-            await self._hass.async_add_executor_job(
-                _replace, self._path, [*live, *records]
+            fd, self._fd = self._fd, None
+            self._fd = await self._hass.async_add_executor_job(
+                _replace, self._path, fd, _encode([*live, *records])
             )
             self._rewrite = False
             self._live = len(live)
             self._lines = len(live) + len(records)
             return
-        await self._hass.async_add_executor_job(_append, self._path, records)
+        self._fd = await self._hass.async_add_executor_job(
+            _append, self._path, self._fd, _encode(records)
+        )
         self._lines += len(records)

@@ -1,0 +1,300 @@
+"""The inbox and its journal on their own: what survives, what is forgotten."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from datetime import timedelta
+import json
+import logging
+from pathlib import Path
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+
+from custom_components.one_nce.api.forwarder import (
+    DeliveryStatus,
+    MoSms,
+    parse_mo_sms,
+)
+from custom_components.one_nce.events import decode_parts
+from custom_components.one_nce.inbox import InboundSms, Inbox, StoredPart
+from custom_components.one_nce.journal import Journal
+from homeassistant.core import HomeAssistant
+
+from .forwarder_common import mo_part, mo_sms
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    """Where the journal lives."""
+    return tmp_path / "one_nce.test.inbox"
+
+
+@pytest.fixture
+def received() -> list[InboundSms]:
+    """What the inbox handed on."""
+    return []
+
+
+@pytest.fixture
+async def open_inbox(
+    hass: HomeAssistant, path: Path, received: list[InboundSms]
+) -> AsyncGenerator[Callable[[], Awaitable[Inbox]]]:
+    """Open inboxes on the same journal, as successive loads of an entry do."""
+    opened: list[Inbox] = []
+
+    async def open_one() -> Inbox:
+        inbox = Inbox(hass, path, received.append)
+        await inbox.async_load()
+        opened.append(inbox)
+        return inbox
+
+    yield open_one
+    for inbox in opened:
+        await inbox.async_close()
+
+
+def sms(**changes: object) -> MoSms:
+    """A parsed MO SMS, as the view hands it on."""
+    return parse_mo_sms(mo_sms(**changes))
+
+
+def part(sms_id: int, partno: int, total: int, payload: str) -> MoSms:
+    return parse_mo_sms(mo_part(sms_id, partno, total, payload))
+
+
+def lines(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+async def test_ids_are_forgotten_after_48_hours(
+    hass: HomeAssistant,
+    open_inbox,
+    received: list[InboundSms],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Long after 1NCE stopped retrying, an id may come back as a new SMS."""
+    inbox = await open_inbox()
+    assert await inbox.async_accept(sms())
+
+    freezer.tick(timedelta(hours=47))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert not await inbox.async_accept(sms())
+    freezer.tick(timedelta(hours=2))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+    assert await inbox.async_accept(sms())
+    assert len(received) == 2
+
+
+async def test_reports_are_remembered_for_8_days(
+    hass: HomeAssistant, open_inbox, freezer: FrozenDateTimeFactory
+) -> None:
+    inbox = await open_inbox()
+    fired: list[str] = []
+
+    async def claim() -> bool:
+        return await inbox.async_claim_report(
+            "8988228066000000001",
+            1,
+            DeliveryStatus.DELIVERED,
+            lambda: fired.append("x"),
+        )
+
+    assert await claim()
+
+    freezer.tick(timedelta(days=7, hours=23))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert not await claim()
+    freezer.tick(timedelta(hours=2))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+    assert await claim()
+    assert fired == ["x", "x"]
+
+
+async def test_concurrent_copies_of_one_part_are_stored_once(
+    open_inbox, received: list[InboundSms]
+) -> None:
+    inbox = await open_inbox()
+
+    results = await asyncio.gather(*(inbox.async_accept(sms()) for _ in range(4)))
+    await inbox.async_close()
+    reopened = await open_inbox()
+
+    assert sorted(results) == [False, False, False, True]
+    assert len(received) == 1
+    assert not await reopened.async_accept(sms())
+
+
+async def test_parts_arriving_together_complete_one_message(
+    open_inbox, received: list[InboundSms]
+) -> None:
+    inbox = await open_inbox()
+
+    await asyncio.gather(
+        inbox.async_accept(part(1, 1, 2, "Hello ")),
+        inbox.async_accept(part(2, 2, 2, "world")),
+    )
+
+    assert [(len(message.parts), message.complete) for message in received] == [
+        (2, True)
+    ]
+
+
+async def test_copy_after_a_failed_write_is_stored_by_rewriting_the_file(
+    open_inbox, received: list[InboundSms]
+) -> None:
+    """A failed append may leave a torn line: the next write replaces the file."""
+    inbox = await open_inbox()
+    with patch(
+        "custom_components.one_nce.journal._append", side_effect=OSError("disk full")
+    ):
+        results = await asyncio.gather(
+            inbox.async_accept(sms()), inbox.async_accept(sms()), return_exceptions=True
+        )
+
+    assert [type(result) for result in results] == [OSError, bool]
+    assert results[1] is True
+    assert len(received) == 1
+    assert not await inbox.async_accept(sms())
+
+
+async def test_a_failing_commit_fails_only_its_own_request(
+    hass: HomeAssistant, path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    journal = Journal(hass, path, list)
+
+    def broken() -> bool:
+        raise RuntimeError("bug")
+
+    results = await asyncio.gather(
+        journal.write({"type": "seen", "id": 1, "at": 0.0}, broken),
+        journal.write({"type": "seen", "id": 2, "at": 0.0}, lambda: True),
+        return_exceptions=True,
+    )
+    await journal.async_close()
+
+    assert [type(result) for result in results] == [RuntimeError, bool]
+    assert "Error handling a stored 1NCE message" in caplog.text
+
+
+async def test_journal_is_compacted_and_still_remembers(
+    hass: HomeAssistant, open_inbox, path: Path, received: list[InboundSms]
+) -> None:
+    with patch("custom_components.one_nce.journal.COMPACT_MIN_RECORDS", 10):
+        inbox = await open_inbox()
+        for sms_id in range(1, 31):
+            await inbox.async_accept(sms(id=sms_id))
+        await inbox.async_accept(part(100, 1, 2, "half"))
+        await inbox.async_close()
+
+    records = await hass.async_add_executor_job(lines, path)
+    # Thirty messages took two records each; the compact file holds far fewer.
+    assert len(records) < 40
+    assert {record["type"] for record in records} >= {"seen", "part"}
+    reopened = await open_inbox()
+    assert not await reopened.async_accept(sms(id=1))
+    assert not await reopened.async_accept(part(100, 1, 2, "half"))
+    assert await reopened.async_accept(part(101, 2, 2, " and half"))
+    assert received[-1].complete
+    assert [p.payload for p in received[-1].parts] == ["half", " and half"]
+
+
+async def test_torn_and_foreign_lines_are_skipped(
+    hass: HomeAssistant,
+    open_inbox,
+    path: Path,
+    received: list[InboundSms],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A crash mid-write leaves a torn last line; the rest still counts."""
+    good = {"type": "seen", "id": 6202, "at": 4102444800.0}
+    content = "\n".join(
+        [
+            json.dumps(good),
+            "",
+            "[1, 2]",
+            json.dumps({"type": "mystery"}),
+            json.dumps({"type": "seen", "id": "x"}),
+            '{"type": "part", "gro',
+        ]
+    )
+    await hass.async_add_executor_job(path.write_text, content)
+    caplog.set_level(logging.WARNING)
+
+    inbox = await open_inbox()
+
+    assert not await inbox.async_accept(sms())
+    assert "Skipped 2 unreadable lines" in caplog.text
+    assert "Skipped 2 unreadable records" in caplog.text
+
+
+async def test_whole_message_not_yet_handed_on_is_handed_on_at_load(
+    hass: HomeAssistant, open_inbox, path: Path, received: list[InboundSms]
+) -> None:
+    """Stored, but Home Assistant stopped before the message was announced."""
+    inbox = await open_inbox()
+    with patch.object(inbox, "_on_message", side_effect=RuntimeError("crash")):
+        await inbox.async_accept(sms())
+    await inbox.async_close()
+    records = await hass.async_add_executor_job(lines, path)
+    # Drop the "done" marker, as a stop right after storing would.
+    await hass.async_add_executor_job(
+        path.write_text,
+        "".join(json.dumps(r) + "\n" for r in records if r["type"] != "done"),
+    )
+
+    await open_inbox()
+
+    assert [message.parts[0].sms_id for message in received] == [6202]
+
+
+async def test_a_failing_listener_does_not_fail_the_store(
+    open_inbox, received: list[InboundSms], caplog: pytest.LogCaptureFixture
+) -> None:
+    inbox = await open_inbox()
+    with patch.object(inbox, "_on_message", side_effect=RuntimeError("listener")):
+        assert await inbox.async_accept(sms())
+
+    assert "Error announcing an SMS received from 1NCE" in caplog.text
+    assert not await inbox.async_accept(sms())
+
+
+async def test_part_stored_while_closing_is_kept_for_the_next_load(
+    open_inbox, received: list[InboundSms]
+) -> None:
+    inbox = await open_inbox()
+
+    await asyncio.gather(
+        inbox.async_accept(part(1, 1, 2, "Hello ")), inbox.async_close()
+    )
+    reopened = await open_inbox()
+    await reopened.async_accept(part(2, 2, 2, "world"))
+
+    assert [message.complete for message in received] == [True]
+
+
+def _stored(sms_id: int, payload: str, dcs: int) -> StoredPart:
+    return StoredPart(
+        sms_id=sms_id,
+        number=sms_id,
+        payload=payload,
+        dcs=dcs,
+        source_address=None,
+        dest_address=None,
+        submit_date=None,
+        received_at=0.0,
+    )
+
+
+def test_parts_of_mixed_coding_are_decoded_one_by_one() -> None:
+    assert decode_parts((_stored(1, "Hi ", 0), _stored(2, "00E4", 8))) == "Hi ä"
+    assert decode_parts((_stored(1, "Hi ", 0), _stored(2, "DEADBEEF", 4))) is None
