@@ -48,6 +48,11 @@ USAGE_URL = f"{DEFAULT_BASE_URL}/v1/sims/{{}}/usage"
 FLEET = "one_nce:ha_client_4711_fleet"
 START = "2026-11-23 12:00:00+00:00"
 
+# Home Assistant starts at START: its event loop's clock follows the frozen
+# time, and moving that clock backwards (from the real date to START) leaves
+# the recorder's timers waiting for a day that never comes.
+pytestmark = pytest.mark.freeze_time(START)
+
 type Rows = dict[date, tuple[float, float]]
 
 
@@ -111,6 +116,17 @@ def _coordinator(
 async def _poll(hass: HomeAssistant, usage: UsageCoordinator) -> None:
     await usage.async_refresh()
     await async_wait_recording_done(hass)
+
+
+def _move_to(hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: str) -> None:
+    """Move the clock and run the timers due, like time passing would.
+
+    Without firing them, a daily timer due at exactly the new time would never
+    run: the event loop's clock is then too coarse to see it due, and the loop
+    spins on it, starving the recorder's thread.
+    """
+    freezer.move_to(when)
+    async_fire_time_changed(hass)
 
 
 async def _next_day(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
@@ -229,7 +245,6 @@ async def test_next_day_refetches_from_the_last_day_without_double_counting(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Yesterday's partial day is replaced, not added to, and sums carry on."""
-    freezer.move_to(START)
     _answer(
         aioclient_mock,
         gate="usage_gate_backfill.json",
@@ -270,7 +285,6 @@ async def test_restart_reaches_back_to_the_month_start_for_the_totals(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """After a restart the month's totals are complete again, sums unchanged."""
-    freezer.move_to(START)
     _answer(
         aioclient_mock,
         gate="usage_gate_backfill.json",
@@ -278,7 +292,7 @@ async def test_restart_reaches_back_to_the_month_start_for_the_totals(
     )
     await _poll(hass, usage)
     await usage.async_shutdown()
-    freezer.move_to("2026-11-24 12:00:00+00:00")
+    _move_to(hass, freezer, "2026-11-24 12:00:00+00:00")
     _answer(
         aioclient_mock, gate="usage_gate_month.json", meter="usage_meter_month.json"
     )
@@ -321,7 +335,7 @@ async def test_month_totals_count_this_month_across_the_fleet(
 
     # Before any poll of the new month, the old month's days no longer count.
     await usage.async_shutdown()
-    freezer.move_to("2026-12-01 00:30:00+00:00")
+    _move_to(hass, freezer, "2026-12-01 00:30:00+00:00")
     assert usage.month_totals() == (0, 0)
 
 
@@ -333,7 +347,6 @@ async def test_a_failed_sim_is_caught_up_and_the_fleet_corrected(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """One SIM failing keeps the others' import; the next day heals the fleet."""
-    freezer.move_to(START)
     _answer(
         aioclient_mock,
         gate="usage_gate_backfill.json",
@@ -371,7 +384,6 @@ async def test_failed_poll_retries_the_next_day(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """An outage fails the day's poll; the next day backfills as if first."""
-    freezer.move_to(START)
     outage = {"status": HTTPStatus.SERVICE_UNAVAILABLE, "text": "<html>"}
     _answer(aioclient_mock, gate=outage, meter=outage)
     await _poll(hass, usage)
@@ -403,7 +415,6 @@ async def test_retired_usage_api_is_reported_once_and_not_asked_again(
     status: HTTPStatus,
 ) -> None:
     """Once 1NCE's v1 is gone: one warning, no totals, no daily requests."""
-    freezer.move_to(START)
     gone = {"status": status, "json": {"message": "Not Found"}}
     _answer(aioclient_mock, gate=gone, meter=gone)
     await _poll(hass, usage)
@@ -437,13 +448,12 @@ async def test_history_continues_after_home_assistant_was_off_for_months(
 ) -> None:
     """Beyond what 1NCE keeps, sums carry on from the last stored day."""
     gate_only = {GATE: sims[GATE]}
-    freezer.move_to(START)
     _answer(aioclient_mock, gate="usage_gate_backfill.json")
     first = _coordinator(hass, mock_config_entry, gate_only)
     await _poll(hass, first)
     await first.async_shutdown()
 
-    freezer.move_to("2027-06-10 12:00:00+00:00")
+    _move_to(hass, freezer, "2027-06-10 12:00:00+00:00")
     _answer(aioclient_mock, gate="usage_gate_after_outage.json")
     later = _coordinator(hass, mock_config_entry, gate_only)
     await _poll(hass, later)
@@ -468,7 +478,6 @@ async def test_sims_leaving_or_never_used_do_not_skew_the_totals(
     """A SIM that left stops counting; one without any usage gets no rows."""
     station = Sim.from_api(load_json("sims.json")[2])
     fleet = {**sims, STATION: station}
-    freezer.move_to(START)
     _answer(
         aioclient_mock,
         gate="usage_gate_backfill.json",
