@@ -19,11 +19,21 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
     AiohttpClientMocker,
 )
 from syrupy.assertion import SnapshotAssertion
+from syrupy.location import PyTestLocation
 
 from custom_components.one_nce.api import DEFAULT_BASE_URL, OneNceClient, RateLimiter
 from custom_components.one_nce.const import CONF_API_URL, DOMAIN
-from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, Platform
+from homeassistant.const import (
+    CONF_CLIENT_ID,
+    CONF_CLIENT_SECRET,
+    MAJOR_VERSION,
+    MINOR_VERSION,
+    Platform,
+)
 from homeassistant.core import HomeAssistant
+
+# Autouse: a test fails if Home Assistant reports a deprecation of ours.
+from .deprecation_guard import fail_on_deprecation_reports  # noqa: F401
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CLIENT_ID = "ha-client-4711"
@@ -32,6 +42,13 @@ TOKEN_URL = f"{DEFAULT_BASE_URL}/oauth/token"
 SIMS_URL = f"{DEFAULT_BASE_URL}/v2/sims"
 # v1 usage of any SIM (the daily usage import asks once per SIM).
 USAGE_URL_PATTERN = re.compile(r"/v1/sims/\d+/usage")
+# v1 organisation limits, and the options for each (read by the select platform).
+LIMITS_URL = f"{DEFAULT_BASE_URL}/v1/sims/limits"
+LIMIT_OPTIONS_FIXTURES = {
+    "smsMT": "limit_options_sms_mt.json",
+    "smsMO": "limit_options_sms_mo.json",
+    "data": "limit_options_data.json",
+}
 
 
 def load_json(name: str) -> Any:
@@ -79,6 +96,16 @@ def mock_config_entry() -> MockConfigEntry:
     )
 
 
+def answer_limits(aioclient_mock: AiohttpClientMocker, **limits: Any) -> None:
+    """Answer the organisation's monthly limits (as `limits` says, if given)
+    and the options for each."""
+    aioclient_mock.get(LIMITS_URL, **(limits or {"json": load_json("limits.json")}))
+    for service, fixture in LIMIT_OPTIONS_FIXTURES.items():
+        aioclient_mock.get(
+            f"{DEFAULT_BASE_URL}/v1/sims/{service}/limits", json=load_json(fixture)
+        )
+
+
 @pytest.fixture
 def mock_api(aioclient_mock: AiohttpClientMocker) -> AiohttpClientMocker:
     """1NCE with a token endpoint and a one-page fleet of three SIMs."""
@@ -89,6 +116,7 @@ def mock_api(aioclient_mock: AiohttpClientMocker) -> AiohttpClientMocker:
         headers={"X-Total-Pages": "1", "X-Total-Count": "3"},
     )
     aioclient_mock.get(USAGE_URL_PATTERN, json=load_json("usage_unused.json"))
+    answer_limits(aioclient_mock)
     return aioclient_mock
 
 
@@ -118,7 +146,11 @@ def sim_url(iccid: str, path: str = "") -> str:
 
 
 def answer_details(aioclient_mock: AiohttpClientMocker, number: int) -> None:
-    """Answer fleet SIM `number`'s quota and status requests from its fixtures."""
+    """Answer fleet SIM `number`'s quota and status requests from its fixtures.
+
+    Its event log too (asked for only while its last-event sensor is enabled):
+    SIM 1 has two events, the others none.
+    """
     iccid = FLEET_ICCIDS[number - 1]
     for path, fixture in (
         ("/quota/sms", f"quota_sms_{number}.json"),
@@ -126,6 +158,8 @@ def answer_details(aioclient_mock: AiohttpClientMocker, number: int) -> None:
         ("/status", f"status_{number}.json"),
     ):
         aioclient_mock.get(sim_url(iccid, path), json=load_json(fixture))
+    events = load_json("events.json") if number == 1 else []
+    aioclient_mock.get(sim_url(iccid, "/events"), json=events)
 
 
 @pytest.fixture
@@ -160,6 +194,7 @@ def answer_fleet(
     aioclient_mock.post(TOKEN_URL, json=load_json("token.json"))
     aioclient_mock.get(SIMS_URL, json=sims, headers={"X-Total-Pages": "1"})
     aioclient_mock.get(USAGE_URL_PATTERN, json=load_json("usage_unused.json"))
+    answer_limits(aioclient_mock)
     listed = {sim["iccid"] for sim in sims}
     for number, iccid in enumerate(FLEET_ICCIDS, start=1):
         if iccid in listed:
@@ -176,6 +211,21 @@ async def setup_integration(
         await hass.async_block_till_done()
 
 
+class ReleaseSnapshotExtension(HomeAssistantSnapshotExtension):
+    """Home Assistant's snapshots, in one folder per Home Assistant release.
+
+    Releases serialize the same entities differently (2026.x writes registry
+    aliases as a list, for one), so each test leg keeps its own snapshots:
+    `snapshots/ha2025.4/`, `snapshots/ha2026.10/`.
+    """
+
+    @classmethod
+    def dirname(cls, *, test_location: PyTestLocation) -> str:
+        """Put the snapshots under the running release's folder."""
+        folder = Path(super().dirname(test_location=test_location))
+        return str(folder / f"ha{MAJOR_VERSION}.{MINOR_VERSION}")
+
+
 @pytest.fixture
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Snapshot with Home Assistant's serializer (stable ids, `snapshots/` folder).
@@ -183,7 +233,7 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     The test plugin defines the same fixture, but syrupy's own plugin can win
     over it; a conftest fixture always wins.
     """
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+    return snapshot.use_extension(ReleaseSnapshotExtension)
 
 
 @pytest.fixture

@@ -36,9 +36,18 @@ async def test_diagnostics_describe_the_fleet_without_secrets(
     )
 
     assert diagnostics["fleet"]["sim_count"] == 3
-    # A token, the SIM list, and three detail requests and one usage request
-    # for each of three SIMs.
-    assert diagnostics["client"]["requests_sent"] == 2 + 4 * 3
+    # A token, the SIM list, three detail requests and one usage request for
+    # each of three SIMs, and the monthly limits with their three options.
+    assert diagnostics["client"]["requests_sent"] == 2 + 4 * 3 + 4
+    assert diagnostics["limits"] == {
+        "supported": True,
+        "last_update_success": True,
+        "current": {
+            "data": {"limit_id": 1, "limit": "50", "unit": "MB"},
+            "sms_mt": {"limit_id": 11, "limit": "10", "unit": "SMS"},
+            "sms_mo": None,
+        },
+    }
     assert diagnostics["details"]["sims_with_details"] == 3
     assert diagnostics["fleet"]["sims"][1]["sms_quota_level"] == "low"
     dumped = json.dumps(diagnostics)

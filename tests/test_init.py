@@ -63,12 +63,14 @@ async def test_setup_loads_the_fleet_and_unload_releases_it(
         "8988228066000000002",
         "8988228066000000003",
     ]
-    # One token, one SIM page, three detail calls and one usage call per SIM.
+    # One token, one SIM page, three detail calls and one usage call per SIM,
+    # and the monthly limits with their three lists of options.
     paths = [call[1].path for call in mock_details.mock_calls]
     assert paths.count("/management-api/oauth/token") == 1
     assert paths.count("/management-api/v2/sims") == 1
     assert sum(path.endswith("/usage") for path in paths) == len(FLEET_ICCIDS)
-    assert len(paths) == 2 + 4 * len(FLEET_ICCIDS)
+    assert sum("/limits" in path for path in paths) == 4
+    assert len(paths) == 2 + 4 * len(FLEET_ICCIDS) + 4
     assert mock_config_entry.runtime_data.details.data.keys() == fleet.data.keys()
 
     assert await hass.config_entries.async_unload(mock_config_entry.entry_id)

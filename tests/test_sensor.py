@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 
 from freezegun.api import FrozenDateTimeFactory
@@ -26,6 +26,7 @@ from .conftest import (
     FLEET_ICCIDS,
     SIMS_URL,
     TOKEN_URL,
+    USAGE_URL_PATTERN,
     answer_details,
     answer_fleet,
     load_json,
@@ -60,9 +61,12 @@ async def test_every_sensor_shows_the_fleet(
     stable_config_entry: MockConfigEntry,
     entity_registry: er.EntityRegistry,
     snapshot: SnapshotAssertion,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     """Every SIM and account sensor, with its state and attributes."""
     await setup_integration(hass, stable_config_entry, [Platform.SENSOR])
+    # The last network events are read at the first tick after setup.
+    await _wait(hass, freezer, timedelta(minutes=1))
 
     await snapshot_platform(
         hass, entity_registry, snapshot, stable_config_entry.entry_id
@@ -93,6 +97,7 @@ async def test_rarely_needed_sensors_start_disabled(
         "radio_access_type",
         "sms_volume_total",
         "data_volume_total",
+        "last_event",
     }
     assert hass.states.get(f"{GARDEN_GATE}_sms_volume_left").state == "75.0"
 
@@ -231,3 +236,176 @@ async def test_list_outage_makes_every_sensor_unavailable_until_it_recovers(
         "sufficient",
         "3",
     ]
+
+
+# --- last network event ---------------------------------------------------------
+
+LAST_EVENT = f"{GARDEN_GATE}_last_network_event"
+
+
+def _event_calls(aioclient_mock: AiohttpClientMocker) -> list[str]:
+    """The query of every event log request, in order."""
+    return [
+        url.query_string
+        for method, url, _, _ in aioclient_mock.mock_calls
+        if method == "GET" and url.path.endswith("/events")
+    ]
+
+
+def _detail_calls(aioclient_mock: AiohttpClientMocker) -> int:
+    return sum(
+        url.path.endswith(("/quota/sms", "/quota/data", "/status"))
+        for _, url, _, _ in aioclient_mock.mock_calls
+    )
+
+
+async def test_disabled_last_event_sensor_costs_no_requests(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+    entity_registry: er.EntityRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Off by default, and while off no event log is read, a whole interval long."""
+    await setup_integration(hass, mock_config_entry, [Platform.SENSOR])
+
+    entry = entity_registry.async_get(LAST_EVENT)
+    assert entry is not None
+    assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    for _ in range(65):
+        await _wait(hass, freezer, timedelta(minutes=1))
+    # Every SIM's details were read again meanwhile; their events never.
+    assert _detail_calls(mock_details) == 2 * 3 * len(FLEET_ICCIDS)
+    assert _event_calls(mock_details) == []
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_last_event_shows_the_newest_event_where_and_when(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Enabled, it reads each SIM's newest event at the next tick, alone."""
+    await setup_integration(hass, mock_config_entry, [Platform.SENSOR])
+    assert hass.states.get(LAST_EVENT).state == STATE_UNAVAILABLE
+    mock_details.mock_calls.clear()
+
+    await _wait(hass, freezer, timedelta(minutes=1))
+
+    state = hass.states.get(LAST_EVENT)
+    assert state.state == "Update location"
+    assert state.attributes["time"] == datetime(2024, 11, 25, 12, 7, 9, tzinfo=UTC)
+    assert state.attributes["operator"] == "Telekom"
+    assert state.attributes["country"] == "Germany"
+    # A SIM without events has no last event, which is not an error.
+    assert hass.states.get(f"{NO_LABEL}_last_network_event").state == STATE_UNKNOWN
+    # One newest-first event per SIM; the volumes are not read again for it.
+    assert _event_calls(mock_details) == ["page=1&pageSize=1&sort=-timestamp"] * len(
+        FLEET_ICCIDS
+    )
+    assert _detail_calls(mock_details) == 0
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_last_event_is_read_with_the_details_and_no_more_often(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """After the first read, a SIM's events are read once per detail interval."""
+    await setup_integration(hass, mock_config_entry, [Platform.SENSOR])
+    await _wait(hass, freezer, timedelta(minutes=1))
+    assert len(_event_calls(mock_details)) == len(FLEET_ICCIDS)
+
+    for _ in range(57):
+        await _wait(hass, freezer, timedelta(minutes=1))
+    assert len(_event_calls(mock_details)) == len(FLEET_ICCIDS)
+
+    for _ in range(6):
+        await _wait(hass, freezer, timedelta(minutes=1))
+    assert len(_event_calls(mock_details)) == 2 * len(FLEET_ICCIDS)
+    assert hass.states.get(LAST_EVENT).state == "Update location"
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_disabling_the_last_event_sensor_stops_its_requests(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+    entity_registry: er.EntityRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Once the user turns it off, the SIM's event log is no longer read."""
+    await setup_integration(hass, mock_config_entry, [Platform.SENSOR])
+    for entity_id in er.async_entries_for_config_entry(
+        entity_registry, mock_config_entry.entry_id
+    ):
+        if entity_id.unique_id.endswith("_last_event"):
+            entity_registry.async_update_entity(
+                entity_id.entity_id, disabled_by=er.RegistryEntryDisabler.USER
+            )
+    await hass.async_block_till_done()
+    mock_details.mock_calls.clear()
+
+    for _ in range(65):
+        await _wait(hass, freezer, timedelta(minutes=1))
+
+    assert _detail_calls(mock_details) > 0
+    assert _event_calls(mock_details) == []
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_failing_event_log_leaves_the_volumes_alone(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+    no_sleep: None,
+) -> None:
+    """Without its events a SIM shows no last event, but still its SMS volume."""
+    aioclient_mock.post(TOKEN_URL, json=load_json("token.json"))
+    aioclient_mock.get(SIMS_URL, json=load_json("sims.json"))
+    aioclient_mock.get(USAGE_URL_PATTERN, json=load_json("usage_unused.json"))
+    aioclient_mock.get(
+        sim_url(FLEET_ICCIDS[0], "/events"),
+        status=HTTPStatus.BAD_GATEWAY,
+        text="<html>Bad Gateway</html>",
+    )
+    for number in (1, 2, 3):
+        answer_details(aioclient_mock, number)
+    await setup_integration(hass, mock_config_entry, [Platform.SENSOR])
+
+    await _wait(hass, freezer, timedelta(minutes=1))
+
+    assert hass.states.get(LAST_EVENT).state == STATE_UNAVAILABLE
+    assert hass.states.get(f"{GARDEN_GATE}_sms_volume_left").state == "75.0"
+    assert hass.states.get(f"{NO_LABEL}_last_network_event").state == STATE_UNKNOWN
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_rate_limited_event_log_slows_the_details_down(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """1NCE asking for an hour's pause is heeded, events or not."""
+    aioclient_mock.post(TOKEN_URL, json=load_json("token.json"))
+    aioclient_mock.get(SIMS_URL, json=load_json("sims.json"))
+    aioclient_mock.get(USAGE_URL_PATTERN, json=load_json("usage_unused.json"))
+    aioclient_mock.get(
+        sim_url(FLEET_ICCIDS[0], "/events"),
+        status=HTTPStatus.TOO_MANY_REQUESTS,
+        headers={"Retry-After": "3600"},
+    )
+    for number in (1, 2, 3):
+        answer_details(aioclient_mock, number)
+    await setup_integration(hass, mock_config_entry, [Platform.SENSOR])
+
+    await _wait(hass, freezer, timedelta(minutes=1))
+
+    details = mock_config_entry.runtime_data.details
+    assert details.update_interval == timedelta(hours=1)
+    assert hass.states.get(LAST_EVENT).state == STATE_UNAVAILABLE

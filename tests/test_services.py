@@ -98,7 +98,7 @@ async def call(hass: HomeAssistant, service: str, **data: Any) -> Any:
         service,
         data,
         blocking=True,
-        return_response=service == "list_sms",
+        return_response=service in ("list_sms", "list_events"),
     )
 
 
@@ -161,7 +161,7 @@ async def test_plain_text_is_one_gsm7_sms_in_one_request(
             {
                 "iccid": ICCID_1,
                 "device_id": sim_device_id(hass, ICCID_1),
-                "sms_ids": ["6026"],
+                "sms_ids": [6026],
                 "parts": 1,
                 "encoding": "gsm7",
             }
@@ -177,7 +177,7 @@ async def test_sms_id_is_read_from_location_when_1nce_sends_no_body(
 
     response = await send(hass, iccid=ICCID_1, message="a" * 200)
 
-    assert response["messages"][0]["sms_ids"] == ["6026", "6027"]
+    assert response["messages"][0]["sms_ids"] == [6026, 6027]
 
 
 async def test_gsm_extension_characters_count_twice(
@@ -248,7 +248,7 @@ async def test_long_text_is_split_into_concatenated_parts(
     assert first["udh"][6:8] == second["udh"][6:8]  # the same reference
     assert (first["udh"][8:], second["udh"][8:]) == ("0201", "0202")
     assert response["messages"][0]["parts"] == 2
-    assert response["messages"][0]["sms_ids"] == ["6027", "6028"]
+    assert response["messages"][0]["sms_ids"] == [6027, 6028]
 
 
 async def test_every_optional_field_reaches_1nce(
@@ -312,8 +312,8 @@ async def test_one_message_goes_to_every_target_once(
         (message["iccid"], message["device_id"], message["sms_ids"])
         for message in response["messages"]
     ] == [
-        (ICCID_1, device_1, ["6026"]),
-        (ICCID_2, sim_device_id(hass, ICCID_2), ["6027"]),
+        (ICCID_1, device_1, [6026]),
+        (ICCID_2, sim_device_id(hass, ICCID_2), [6027]),
     ]
 
 
@@ -592,6 +592,7 @@ async def test_actions_exist_before_any_account_loaded(hass: HomeAssistant) -> N
     assert err.value.translation_key == "unknown_sim"
     assert sorted(hass.services.async_services_for_domain(DOMAIN)) == [
         "cancel_sms",
+        "list_events",
         "list_sms",
         "send_sms",
         "top_up",
@@ -899,6 +900,103 @@ async def test_list_failure_is_reported(
         "sim": ICCID_1,
         "error": "per_page too large",
     }
+
+
+# --- list_events -----------------------------------------------------------------
+
+
+async def test_list_events_shows_the_sims_events_newest_first(
+    hass: HomeAssistant, loaded: AiohttpClientMocker
+) -> None:
+    """The Portal's event list: type, time, network and severity, newest first."""
+    response = await call(
+        hass, "list_events", device_id=sim_device_id(hass, ICCID_1), limit=5
+    )
+
+    assert calls(loaded) == [
+        (
+            "GET",
+            f"/management-api/v2/sims/{ICCID_1}/events"
+            "?page=1&pageSize=5&sort=-timestamp",
+        )
+    ]
+    assert response == {
+        "events": [
+            {
+                "id": 30211,
+                "timestamp": "2024-11-25T12:07:09+00:00",
+                "type": "Update location",
+                "description": (
+                    "New location received from VLR for IMSI 901405100000001."
+                ),
+                "severity": "INFO",
+                "source": "Network",
+                "alert": False,
+                "operator": "Telekom",
+                "country": "Germany",
+            },
+            {
+                "id": 30198,
+                "timestamp": "2024-11-25T11:58:40+00:00",
+                "type": "Delete PDP Context",
+                "description": "PDP Context deleted.",
+                "severity": "WARN",
+                "source": "Network",
+                "alert": True,
+                "operator": None,
+                "country": None,
+            },
+        ]
+    }
+
+
+async def test_list_events_returns_no_more_than_asked_for(
+    hass: HomeAssistant, loaded: AiohttpClientMocker
+) -> None:
+    """Should 1NCE send more than the limit, only the newest are returned."""
+    response = await call(hass, "list_events", iccid=ICCID_1, limit=1)
+
+    assert [event["type"] for event in response["events"]] == ["Update location"]
+
+
+async def test_list_events_of_a_quiet_sim_is_empty(
+    hass: HomeAssistant, loaded: AiohttpClientMocker
+) -> None:
+    """A SIM without events answers an empty list, not an error."""
+    response = await call(hass, "list_events", iccid=ICCID_2)
+
+    assert response == {"events": []}
+    assert calls(loaded)[0][1].endswith("?page=1&pageSize=20&sort=-timestamp")
+
+
+async def test_list_events_limit_stays_within_one_page(
+    hass: HomeAssistant, loaded: AiohttpClientMocker
+) -> None:
+    """More than 100 events at once is refused before 1NCE is asked."""
+    with pytest.raises(vol.Invalid):
+        await call(hass, "list_events", iccid=ICCID_1, limit=101)
+
+    assert calls(loaded) == []
+
+
+async def test_list_events_failure_is_reported(
+    hass: HomeAssistant, loaded: AiohttpClientMocker
+) -> None:
+    """A refused event request fails the action with 1NCE's words."""
+    loaded.clear_requests()
+    loaded.get(
+        sim_url(ICCID_1, "/events"),
+        status=HTTPStatus.BAD_REQUEST,
+        json={"message": "pageSize too large"},
+    )
+
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, "list_events", iccid=ICCID_1)
+
+    assert err.value.translation_key == "events_failed"
+    assert str(err.value) == (
+        f"Reading the network events of {ICCID_1} failed: pageSize too large"
+    )
 
 
 # --- top_up -------------------------------------------------------------------

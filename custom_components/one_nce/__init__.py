@@ -20,12 +20,14 @@ from .coordinator import (
     OneNceConfigEntry,
     OneNceRuntimeData,
 )
+from .delivery import DeliveryTracker, async_remove_delivery_store
 from .entity import async_forget_sim, device_iccid
 from .forwarder_setup import (
     async_remove_receiving,
     async_setup_forwarder,
     async_setup_receiving,
 )
+from .limits import LimitsCoordinator
 from .services import async_setup_services
 from .usage import UsageCoordinator
 
@@ -34,8 +36,10 @@ PLATFORMS: list[Platform] = [
     Platform.BUTTON,
     Platform.EVENT,
     Platform.NOTIFY,
+    Platform.SELECT,
     Platform.SENSOR,
     Platform.SWITCH,
+    Platform.TEXT,
 ]
 
 
@@ -66,13 +70,23 @@ async def async_setup_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> bo
     # fleet (whose list already loaded) from being set up.
     await details.async_refresh()
     usage = UsageCoordinator(hass, entry, client, lambda: fleet.data or {})
+    delivery = DeliveryTracker(hass, entry, client)
     entry.runtime_data = OneNceRuntimeData(
-        client=client, fleet=fleet, details=details, usage=usage
+        client=client,
+        fleet=fleet,
+        details=details,
+        usage=usage,
+        delivery=delivery,
+        # Nothing is fetched here: the select platform reads the limits.
+        limits=LimitsCoordinator(hass, entry, client),
     )
     # The six-month backfill costs one request per SIM: never hold setup for it.
     entry.async_create_background_task(hass, usage.async_refresh(), f"{DOMAIN} usage")
     # Before the update listener: saving a new forwarder secret must not reload.
     await async_setup_receiving(hass, entry)
+    # After receiving: a report it finds is dispatched through the receiver.
+    await delivery.async_load()
+    entry.async_on_unload(delivery.async_stop)
     entry.async_on_unload(entry.add_update_listener(_reload_on_new_options(entry)))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
@@ -86,6 +100,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> b
 async def async_remove_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> None:
     """Drop the removed account's webhook, cloudhook and stored messages."""
     await async_remove_receiving(hass, entry)
+    await async_remove_delivery_store(hass, entry.entry_id)
 
 
 async def async_remove_config_entry_device(

@@ -7,12 +7,13 @@ gives every SIM's status and SMS/data quota level. This coordinator keeps it.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 import math
+from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -26,6 +27,7 @@ from .api import (
     OneNceRateLimitError,
     Quota,
     Sim,
+    SimEvent,
 )
 from .const import (
     CONF_DETAIL_INTERVAL,
@@ -37,7 +39,11 @@ from .const import (
     DOMAIN,
     LOGGER,
 )
+from .limits import LimitsCoordinator
 from .usage import UsageCoordinator
+
+if TYPE_CHECKING:
+    from .delivery import DeliveryTracker
 
 
 @dataclass(slots=True)
@@ -48,6 +54,8 @@ class OneNceRuntimeData:
     fleet: FleetCoordinator
     details: DetailsCoordinator
     usage: UsageCoordinator
+    limits: LimitsCoordinator
+    delivery: DeliveryTracker
 
 
 type OneNceConfigEntry = ConfigEntry[OneNceRuntimeData]
@@ -71,6 +79,9 @@ class FleetCoordinator(DataUpdateCoordinator[dict[str, Sim]]):
         self.base_interval = timedelta(
             minutes=entry.options.get(CONF_LIST_INTERVAL, DEFAULT_LIST_INTERVAL)
         )
+        # 1NCE replaces a SIM's whole record on every change, so changes are
+        # made one at a time, each from the list as it stands after the last.
+        self.write_lock = asyncio.Lock()
         super().__init__(
             hass,
             LOGGER,
@@ -107,12 +118,18 @@ class FleetCoordinator(DataUpdateCoordinator[dict[str, Sim]]):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SimDetails:
-    """What the SIM list lacks: exact volumes, expiry and network state."""
+    """What the SIM list lacks: exact volumes, expiry and network state.
+
+    The last network event is only read for SIMs whose "last network event"
+    sensor is enabled; `last_event_known` tells whether it was.
+    """
 
     sms_quota: Quota
     data_quota: Quota
     connectivity: Connectivity
     fetched_at: datetime
+    last_event: SimEvent | None = None
+    last_event_known: bool = False
 
 
 def _list_state(sim: Sim) -> tuple[object, ...]:
@@ -131,7 +148,8 @@ def _list_state(sim: Sim) -> tuple[object, ...]:
 class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
     """Fetch per-SIM details a slice at a time, on a one-minute tick.
 
-    Each SIM costs three requests (SMS quota, data quota, status). Every SIM is
+    Each SIM costs three requests (SMS quota, data quota, status), and a fourth
+    (its newest event) while its last-event sensor is enabled. Every SIM is
     refreshed once per detail interval, spread evenly over it, so the load is
     3 x N requests per interval at a steady rate and never a burst. A SIM whose
     list state changed (status, quota level, volume) jumps the queue.
@@ -154,6 +172,8 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
         )
         self.failed: set[str] = set()
         self._urgent: set[str] = set()
+        self._event_watchers: set[str] = set()
+        self._events_due: set[str] = set()
         self._list_states: dict[str, tuple[object, ...]] = {}
         super().__init__(
             hass,
@@ -178,6 +198,24 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
     def request_soon(self, iccid: str) -> None:
         """Refresh one SIM's details at the next tick (e.g. after a change)."""
         self._urgent.add(iccid)
+
+    @callback
+    def async_watch_events(self, iccid: str) -> CALLBACK_TYPE:
+        """Read the SIM's newest event with its details, until unwatched.
+
+        Called by the SIM's last-event sensor when it is added, which happens
+        only while it is enabled; its newest event is read alone at the next
+        tick rather than waiting up to a whole detail interval.
+        """
+        self._event_watchers.add(iccid)
+        self._events_due.add(iccid)
+
+        @callback
+        def unwatch() -> None:
+            self._event_watchers.discard(iccid)
+            self._events_due.discard(iccid)
+
+        return unwatch
 
     def available(self, iccid: str) -> bool:
         """Whether this SIM's details are known and its last fetch worked."""
@@ -209,17 +247,63 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
         return selected[: max(budget, len(urgent))]
 
     async def _fetch(self, iccid: str, now: datetime) -> SimDetails:
-        sms_quota, data_quota, connectivity = await asyncio.gather(
+        sms_quota, data_quota, connectivity, (last_event, known) = await asyncio.gather(
             self.client.async_get_sms_quota(iccid),
             self.client.async_get_data_quota(iccid),
             self.client.async_get_connectivity(iccid),
+            self._fetch_last_event(iccid),
         )
         return SimDetails(
             sms_quota=sms_quota,
             data_quota=data_quota,
             connectivity=connectivity,
             fetched_at=now,
+            last_event=last_event,
+            last_event_known=known,
         )
+
+    async def _fetch_last_event(self, iccid: str) -> tuple[SimEvent | None, bool]:
+        """Read the SIM's newest event if it is watched; say whether it was read.
+
+        A failing event log only leaves the last event unknown: it must not
+        cost the SIM its volumes. What stops everything (refused credentials,
+        1NCE asking to slow down) still does.
+        """
+        self._events_due.discard(iccid)
+        if iccid not in self._event_watchers:
+            return None, False
+        try:
+            events = await self.client.async_get_events(iccid, page_size=1)
+        except (OneNceAuthenticationError, OneNceRateLimitError):
+            raise
+        except OneNceError as err:
+            LOGGER.debug("Events of SIM %s could not be fetched: %s", iccid, err)
+            return None, False
+        # Newest first was asked for; should 1NCE ignore the order, the newest
+        # of what it sent is still the best answer.
+        epoch = dt_util.utc_from_timestamp(0)
+        newest = max(events, key=lambda event: event.timestamp or epoch, default=None)
+        return newest, True
+
+    async def _fetch_events_due(self, data: dict[str, SimDetails]) -> timedelta:
+        """Read the newest event of SIMs whose sensor was just enabled.
+
+        Returns how long 1NCE asked us to wait, as `_check_errors` does.
+        """
+        due = [iccid for iccid in self._events_due if iccid in data]
+        results = await asyncio.gather(
+            *(self._fetch_last_event(iccid) for iccid in due), return_exceptions=True
+        )
+        errors: list[BaseException] = []
+        for iccid, result in zip(due, results, strict=True):
+            if isinstance(result, BaseException):
+                errors.append(result)
+                continue
+            last_event, known = result
+            data[iccid] = replace(
+                data[iccid], last_event=last_event, last_event_known=known
+            )
+        return self._check_errors(errors)
 
     async def _async_update_data(self) -> dict[str, SimDetails]:
         now = dt_util.utcnow()
@@ -232,6 +316,8 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
         self.failed &= set(fleet)
         selected = self._select(now)
         if not selected:
+            if wait := await self._fetch_events_due(data):
+                self.update_interval = max(DETAIL_TICK, wait)
             return data
         results = await asyncio.gather(
             *(self._fetch(iccid, now) for iccid in selected), return_exceptions=True
@@ -252,7 +338,7 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
         # Per-SIM failures only make that SIM's detail entities unavailable
         # (`failed`); an outage of 1NCE as a whole is the fleet coordinator's
         # to report, once, since it polls the list every cycle.
-        wait = self._check_errors(errors)
+        wait = max(self._check_errors(errors), await self._fetch_events_due(data))
         self.update_interval = max(DETAIL_TICK, wait)
         if errors:
             LOGGER.debug(

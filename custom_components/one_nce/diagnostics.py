@@ -41,6 +41,7 @@ async def async_get_config_entry_diagnostics(
     runtime = entry.runtime_data
     fleet = runtime.fleet
     details = runtime.details
+    limits = runtime.limits
     client = runtime.client
     token_info = client.token_info
     return {
@@ -71,6 +72,11 @@ async def async_get_config_entry_diagnostics(
             "detail_interval_minutes": details.detail_interval.total_seconds() / 60,
             "sims_with_details": len(details.data or {}),
             "sims_failing": len(details.failed),
+        },
+        "limits": {
+            "supported": limits.supported,
+            "last_update_success": limits.last_update_success,
+            "current": asdict(limits.data.current) if limits.data else None,
         },
         "forwarder": forwarder_diagnostics(hass, entry),
     }

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.dispatcher import (
@@ -21,7 +22,7 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .api import QuotaLevel, Sim
+from .api import OneNceError, QuotaLevel, Sim
 from .const import (
     CONF_SMS_LOW_THRESHOLD,
     DEFAULT_SMS_LOW_THRESHOLD,
@@ -273,6 +274,32 @@ class OneNceSimEntity(CoordinatorEntity[FleetCoordinator]):
     def view(self) -> SimView:
         """The SIM with its details, when known, and its SMS level."""
         return sim_view(self.entry, self._sim)
+
+    async def async_write_sim(self, change: Callable[[Sim], Sim]) -> None:
+        """Send a change of this SIM to 1NCE, keeping every field it leaves alone.
+
+        1NCE replaces the whole record, so the request carries the status,
+        label and IMEI lock the list shows, with `change` applied. Changes
+        wait for each other and the list is read again after each, so that
+        two quick changes (a new label, then disabling) never undo each other.
+        """
+        fleet = self.coordinator
+        async with fleet.write_lock:
+            wanted = change(fleet.data.get(self.iccid, self._sim))
+            try:
+                await self.entry.runtime_data.client.async_update_sim(
+                    self.iccid,
+                    enabled=wanted.enabled,
+                    label=wanted.label,
+                    imei_lock=wanted.imei_lock,
+                )
+            except OneNceError as err:
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN,
+                    translation_key="sim_update_failed",
+                    translation_placeholders={"error": str(err)},
+                ) from err
+            await fleet.async_refresh()
 
 
 class OneNceSimDetailEntity(CoordinatorEntity[DetailsCoordinator]):

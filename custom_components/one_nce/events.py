@@ -21,7 +21,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
-from .api.forwarder import DeliveryStatus
+from .api.forwarder import FINAL_STATUSES, DeliveryStatus
 from .api.sms import decode_payload
 from .const import DOMAIN, EVENT_DELIVERY_REPORT, EVENT_SMS_RECEIVED, LOGGER
 from .coordinator import OneNceConfigEntry
@@ -145,4 +145,6 @@ async def async_dispatch_delivery_report(
         ) from err
     if not fired:
         LOGGER.debug("Delivery report %s for SMS %s (%s) known", status, sms_id, source)
+    if status in FINAL_STATUSES:
+        entry.runtime_data.delivery.forget(iccid, str(sms_id))
     return fired

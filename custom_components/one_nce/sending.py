@@ -189,6 +189,7 @@ async def async_send_prepared(prepared: PreparedSms) -> SentSms:
         if sms_ids:
             # The SMS volume changed; have it re-read at the next detail tick.
             runtime.details.request_soon(prepared.iccid)
+            runtime.delivery.follow(prepared.iccid, sms_ids, sms.expires)
     return SentSms(
         iccid=prepared.iccid, sms_ids=tuple(sms_ids), encoding=prepared.encoding
     )

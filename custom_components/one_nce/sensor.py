@@ -7,9 +7,10 @@ details and are unavailable while a SIM's details are unknown or failing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -17,7 +18,11 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import EntityCategory, UnitOfInformation
+from homeassistant.const import (
+    MAX_LENGTH_STATE_STATE,
+    EntityCategory,
+    UnitOfInformation,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
@@ -204,6 +209,14 @@ DETAIL_SENSORS: tuple[OneNceDetailSensorEntityDescription, ...] = (
     ),
 )
 
+# Off by default: only while it is enabled are the SIM's events read, one more
+# request per SIM and detail interval.
+LAST_EVENT = SensorEntityDescription(
+    key="last_event",
+    entity_category=EntityCategory.DIAGNOSTIC,
+    entity_registry_enabled_default=False,
+)
+
 ACCOUNT_SENSORS: tuple[OneNceAccountSensorEntityDescription, ...] = (
     OneNceAccountSensorEntityDescription(
         key="sims",
@@ -288,6 +301,7 @@ async def async_setup_entry(
                 OneNceDetailSensor(entry, sim, description)
                 for description in DETAIL_SENSORS
             ),
+            OneNceLastEventSensor(entry, sim, LAST_EVENT),
         ]
 
     async_add_sim_entities(entry, async_add_entities, entities_for)
@@ -323,6 +337,44 @@ class OneNceDetailSensor(OneNceSimDetailEntity, SensorEntity):
     def native_value(self) -> StateType | datetime:
         """Read the value from the SIM's details."""
         return self.entity_description.value_fn(self.details)
+
+
+class OneNceLastEventSensor(OneNceSimDetailEntity, SensorEntity):
+    """The SIM's newest network event: its type, with when and where it was.
+
+    Free text, not an enum: 1NCE names more kinds of events than it documents.
+    """
+
+    async def async_added_to_hass(self) -> None:
+        """Have the SIM's events read from now on, and no longer once removed.
+
+        A disabled entity is never added, so it costs no requests.
+        """
+        await super().async_added_to_hass()
+        self.async_on_remove(self.coordinator.async_watch_events(self.iccid))
+
+    @property
+    def available(self) -> bool:
+        """Available once the SIM's event log has been read."""
+        return super().available and self.details.last_event_known
+
+    @property
+    def native_value(self) -> str | None:
+        """The event's type; unknown for a SIM without any event."""
+        event = self.details.last_event
+        if event is None or event.event_type is None:
+            return None
+        return event.event_type[:MAX_LENGTH_STATE_STATE]
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any]:
+        """When the event happened, and the network it happened on."""
+        event = self.details.last_event
+        return {
+            "time": event.timestamp if event else None,
+            "operator": event.operator if event else None,
+            "country": event.country if event else None,
+        }
 
 
 class OneNceAccountSensor(OneNceAccountEntity, SensorEntity):

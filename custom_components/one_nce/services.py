@@ -1,4 +1,4 @@
-"""The 1NCE actions: send, cancel and list SMS, and order a top-up.
+"""The 1NCE actions: send, cancel and list SMS, list events, order a top-up.
 
 They are registered once for the domain, not per entry, so that automations
 referring to them validate even while an account is still loading. Each call
@@ -30,6 +30,7 @@ from .api import (
     OneNceError,
     OneNceInvalidRequestError,
     OneNceNotFoundError,
+    SimEvent,
     Sms,
     SmsDirection,
 )
@@ -47,6 +48,7 @@ SERVICE_SEND_SMS: Final = "send_sms"
 SERVICE_CANCEL_SMS: Final = "cancel_sms"
 SERVICE_LIST_SMS: Final = "list_sms"
 SERVICE_TOP_UP: Final = "top_up"
+SERVICE_LIST_EVENTS: Final = "list_events"
 
 ATTR_ICCID: Final = "iccid"
 ATTR_MESSAGE: Final = "message"
@@ -110,6 +112,14 @@ LIST_SMS_SCHEMA: Final = vol.Schema(
     }
 )
 TOP_UP_SCHEMA: Final = vol.Schema({**_ONE_SIM, vol.Required(ATTR_CONFIRM): cv.boolean})
+LIST_EVENTS_SCHEMA: Final = vol.Schema(
+    {
+        **_ONE_SIM,
+        vol.Optional(ATTR_LIMIT, default=DEFAULT_LIST_LIMIT): vol.All(
+            vol.Coerce(int), vol.Range(min=1, max=MAX_LIST_LIMIT)
+        ),
+    }
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -243,12 +253,18 @@ async def _async_send_sms(call: ServiceCall) -> ServiceResponse:
             {
                 "iccid": target.iccid,
                 "device_id": target.device_id,
-                "sms_ids": list(sent.sms_ids),
+                # Numbers, as delivery reports carry them, so that a template
+                # can match `trigger.event.data.sms_id in sms_ids`.
+                "sms_ids": [_report_id(sms_id) for sms_id in sent.sms_ids],
                 "parts": len(sent.sms_ids),
                 "encoding": sent.encoding.value,
             }
         )
     return {"messages": messages}
+
+
+def _report_id(sms_id: str) -> int | str:
+    return int(sms_id) if sms_id.isdigit() else sms_id
 
 
 async def _async_cancel_sms(call: ServiceCall) -> None:
@@ -327,6 +343,40 @@ async def _async_list_sms(call: ServiceCall) -> ServiceResponse:
     return {"sms": [_sms_item(sms) for sms in items[: call.data[ATTR_LIMIT]]]}
 
 
+def _event_item(event: SimEvent) -> JsonObjectType:
+    """Describe one event the way the Portal's SIM page lists it."""
+    return {
+        "id": event.event_id,
+        "timestamp": _iso(event.timestamp),
+        "type": event.event_type,
+        "description": event.description,
+        "severity": event.severity,
+        "source": event.source,
+        "alert": event.alert,
+        "operator": event.operator,
+        "country": event.country,
+    }
+
+
+async def _async_list_events(call: ServiceCall) -> ServiceResponse:
+    """Return the SIM's recent network events, newest first: the Portal's list."""
+    target = _resolve_one(call.hass, dict(call.data))
+    limit: int = call.data[ATTR_LIMIT]
+    try:
+        events = await target.entry.runtime_data.client.async_get_events(
+            target.iccid, page_size=limit
+        )
+    except OneNceError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="events_failed",
+            translation_placeholders={"sim": target.iccid, "error": str(err)},
+        ) from err
+    epoch = dt_util.utc_from_timestamp(0)
+    events.sort(key=lambda event: event.timestamp or epoch, reverse=True)
+    return {"events": [_event_item(event) for event in events[:limit]]}
+
+
 async def _async_top_up(call: ServiceCall) -> None:
     """Order a billed top-up, only when the caller confirmed the cost."""
     if not call.data[ATTR_CONFIRM]:
@@ -367,4 +417,11 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
     hass.services.async_register(
         DOMAIN, SERVICE_TOP_UP, _async_top_up, schema=TOP_UP_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_LIST_EVENTS,
+        _async_list_events,
+        schema=LIST_EVENTS_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
     )

@@ -1,23 +1,51 @@
-"""Switch: enable or disable a SIM (a disabled SIM has no data and no SMS)."""
+"""Switches: enable or disable a SIM, and lock it to its device's IMEI."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import OneNceError
-from .const import DOMAIN
+from .api import Sim
 from .coordinator import OneNceConfigEntry
 from .entity import OneNceSimEntity, async_add_sim_entities
 
 # One change at a time: each is a full rewrite of a SIM record at 1NCE.
 PARALLEL_UPDATES = 1
 
-SIM_ENABLED = SwitchEntityDescription(key="sim_enabled")
+
+@dataclass(frozen=True, kw_only=True)
+class OneNceSimSwitchEntityDescription(SwitchEntityDescription):
+    """A switch over one field of the SIM record."""
+
+    value_fn: Callable[[Sim], bool]
+    set_fn: Callable[[Sim, bool], Sim]
+
+
+SWITCHES: tuple[OneNceSimSwitchEntityDescription, ...] = (
+    # A disabled SIM has no data and no SMS.
+    OneNceSimSwitchEntityDescription(
+        key="sim_enabled",
+        value_fn=lambda sim: sim.enabled,
+        set_fn=lambda sim, on: replace(sim, enabled=on),
+    ),
+    # Warning: a locked SIM only works in the device whose IMEI 1NCE last saw;
+    # moved to another device (a replacement modem, a spare), it stops working
+    # until the lock is switched off again. Hence off by default, and in the
+    # configuration category rather than among the controls.
+    OneNceSimSwitchEntityDescription(
+        key="imei_lock",
+        entity_category=EntityCategory.CONFIG,
+        entity_registry_enabled_default=False,
+        value_fn=lambda sim: sim.imei_lock,
+        set_fn=lambda sim, on: replace(sim, imei_lock=on),
+    ),
+)
 
 
 async def async_setup_entry(
@@ -25,44 +53,33 @@ async def async_setup_entry(
     entry: OneNceConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the switch for every SIM, including SIMs the list shows later."""
+    """Add the switches of every SIM, including SIMs the list shows later."""
     async_add_sim_entities(
         entry,
         async_add_entities,
-        lambda sim: [OneNceSimEnabledSwitch(entry, sim, SIM_ENABLED)],
+        lambda sim: [
+            OneNceSimSwitch(entry, sim, description) for description in SWITCHES
+        ],
     )
 
 
-class OneNceSimEnabledSwitch(OneNceSimEntity, SwitchEntity):
-    """Whether the SIM may use the network."""
+class OneNceSimSwitch(OneNceSimEntity, SwitchEntity):
+    """A field of the SIM record that is on or off."""
+
+    entity_description: OneNceSimSwitchEntityDescription
 
     @property
     def is_on(self) -> bool:
-        """On while 1NCE lists the SIM as enabled."""
-        return self.sim.enabled
+        """What the SIM list says."""
+        return self.entity_description.value_fn(self.sim)
 
     async def async_turn_on(self, **kwargs: Any) -> None:
-        """Enable the SIM."""
-        await self._async_set_enabled(True)
+        """Switch the field on at 1NCE, keeping the SIM's other fields."""
+        await self._async_set(True)
 
     async def async_turn_off(self, **kwargs: Any) -> None:
-        """Disable the SIM."""
-        await self._async_set_enabled(False)
+        """Switch the field off at 1NCE, keeping the SIM's other fields."""
+        await self._async_set(False)
 
-    async def _async_set_enabled(self, enabled: bool) -> None:
-        """Send the change, keeping label and IMEI lock, then reread the list.
-
-        1NCE replaces the whole record, so whatever we leave out is lost.
-        """
-        sim = self.sim
-        try:
-            await self.entry.runtime_data.client.async_update_sim(
-                sim.iccid, enabled=enabled, label=sim.label, imei_lock=sim.imei_lock
-            )
-        except OneNceError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="sim_update_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        await self.coordinator.async_request_refresh()
+    async def _async_set(self, on: bool) -> None:
+        await self.async_write_sim(lambda sim: self.entity_description.set_fn(sim, on))

@@ -132,8 +132,10 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay]]]):
             name=f"{DOMAIN} usage",
             update_interval=USAGE_INTERVAL,
         )
-        # The import is the point of this coordinator, entities or not.
-        self.async_add_listener(_keep_polling)
+        # The import is the point of this coordinator, entities or not. The
+        # listener goes with the entry: a refresh still running at unload
+        # would otherwise schedule the next one after the shutdown.
+        entry.async_on_unload(self.async_add_listener(_keep_polling))
 
     def month_totals(self) -> tuple[int, int] | None:
         """Count this month's SMS sent (MT) and received (MO) over the fleet, so far.

@@ -12,6 +12,7 @@ import base64
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from http import HTTPStatus
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
@@ -434,6 +435,67 @@ async def test_html_503_then_json_recovers(
     assert (await client.async_get_sim(ICCID)).iccid == ICCID
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status": 500, "json": {"message": "Internal Server Error"}},
+        {"status": 502, "text": "<html>Bad Gateway</html>"},
+        {"status": 504},
+        {"exc": TimeoutError()},
+        {"exc": aiohttp.ServerDisconnectedError()},
+    ],
+    ids=["500", "502-html", "504", "timeout", "disconnected"],
+)
+@pytest.mark.parametrize(
+    ("path", "send"),
+    [
+        ("/sms", lambda client: client.async_send_sms(ICCID, "wake up")),
+        ("/topup", lambda client: client.async_top_up(ICCID)),
+    ],
+    ids=["sms", "top-up"],
+)
+@pytest.mark.usefixtures("token_mock")
+async def test_sms_or_top_up_with_unknown_outcome_is_not_sent_twice(
+    aioclient_mock: AiohttpClientMocker,
+    client: OneNceClient,
+    answer: dict[str, Any],
+    path: str,
+    send: Callable[[OneNceClient], Any],
+) -> None:
+    """A second SMS, or a second billed order, is worse than an honest error."""
+    url = f"{SIM_URL}{path}"
+    aioclient_mock.post(url, side_effect=answers(answer, {"status": 201, "json": {}}))
+    with pytest.raises(OneNceConnectionError, match="may have acted on it"):
+        await send(client)
+    assert len(calls_to(aioclient_mock, "POST", url)) == 1
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status": 503},
+        {"status": 429, "headers": {"Retry-After": "1"}},
+        {
+            "exc": aiohttp.ClientConnectorError(
+                SimpleNamespace(host="api.1nce.com", port=443, ssl=True),
+                OSError(111, "Connection refused"),
+            )
+        },
+    ],
+    ids=["503", "429", "refused"],
+)
+@pytest.mark.usefixtures("token_mock")
+async def test_sms_refused_before_1nce_acted_is_sent_again(
+    aioclient_mock: AiohttpClientMocker, client: OneNceClient, answer: dict[str, Any]
+) -> None:
+    url = f"{SIM_URL}/sms"
+    aioclient_mock.post(
+        url, side_effect=answers(answer, {"status": 201, "json": {"id": "6026"}})
+    )
+    assert await client.async_send_sms(ICCID, "wake up") == CreatedSms(sms_id="6026")
+    assert len(calls_to(aioclient_mock, "POST", url)) == 2
+
+
 @pytest.mark.usefixtures("token_mock")
 async def test_post_answered_2xx_with_html_is_not_sent_twice(
     aioclient_mock: AiohttpClientMocker, client: OneNceClient
@@ -786,6 +848,21 @@ async def test_update_sim_sends_the_complete_record(
 
 
 @pytest.mark.usefixtures("token_mock")
+async def test_update_sim_with_an_empty_label_clears_it(
+    aioclient_mock: AiohttpClientMocker, client: OneNceClient
+) -> None:
+    aioclient_mock.put(SIM_URL)
+    await client.async_update_sim(ICCID, enabled=False, label="", imei_lock=True)
+    (call,) = calls_to(aioclient_mock, "PUT", SIM_URL)
+    assert call[2] == {
+        "iccid": ICCID,
+        "status": "Disabled",
+        "label": "",
+        "imei_lock": True,
+    }
+
+
+@pytest.mark.usefixtures("token_mock")
 async def test_update_sim_without_label_does_not_send_one(
     aioclient_mock: AiohttpClientMocker, client: OneNceClient
 ) -> None:
@@ -972,7 +1049,12 @@ async def test_events_are_read_from_a_list_or_v1_wrapper(
     events = await client.async_get_events(ICCID, page=2, page_size=50)
     assert len(events) == count
     (call,) = calls_to(aioclient_mock, "GET", f"{SIM_URL}/events")
-    assert dict(call[1].query) == {"page": "2", "pageSize": "50"}
+    # Newest first, so that a page of one is the SIM's last event.
+    assert dict(call[1].query) == {
+        "page": "2",
+        "pageSize": "50",
+        "sort": "-timestamp",
+    }
 
 
 @pytest.mark.usefixtures("token_mock")

@@ -417,6 +417,40 @@ def test_v1_events_read_flat_strings(load_api_fixture: Loader) -> None:
     assert (event.severity, event.alert, event.event_id) == ("Info", False, None)
 
 
+def test_v1_events_name_the_network_in_flat_strings() -> None:
+    event = SimEvent.from_api(
+        {
+            "timestamp": "2018-05-07T14:08:05.000+0000",
+            "event_type": "Update location",
+            "operator": "T-Mobile",
+            "country": "Germany",
+            "alert": False,
+        }
+    )
+    assert (event.operator, event.country) == ("T-Mobile", "Germany")
+
+
+def test_v2_events_name_the_network_in_their_detail() -> None:
+    event = SimEvent.from_api(
+        {
+            "id": 1,
+            "event_type": {"id": 1, "description": "Update location"},
+            "detail": {
+                "id": 2,
+                "name": "Telekom",
+                "country": {"id": 74, "name": "Germany", "iso_code": "de"},
+                "mnc": [{"id": 1, "mnc": "01"}],
+            },
+        }
+    )
+    assert (event.operator, event.country) == ("Telekom", "Germany")
+
+
+def test_events_without_a_network_have_none(load_api_fixture: Loader) -> None:
+    event = SimEvent.from_api(load_api_fixture("events_v2.json")[0])
+    assert (event.operator, event.country) == (None, None)
+
+
 # --- v1 usage and limits -----------------------------------------------------
 
 
@@ -457,3 +491,22 @@ def test_limits_read_set_and_unset_limits(load_api_fixture: Loader) -> None:
 
 def test_limits_absent_means_none_set() -> None:
     assert Limits.from_api(None) == Limits(data=None, sms_mt=None, sms_mo=None)
+
+
+@pytest.mark.parametrize(
+    ("value", "unlimited"),
+    [
+        ("10", False),
+        ("0", False),
+        ("1024.5", False),
+        (None, True),
+        ("", True),
+        ("unlimited", True),
+        ("-1", True),
+        ("inf", True),
+    ],
+)
+def test_a_limit_without_a_number_lifts_the_limit(
+    value: str | None, unlimited: bool
+) -> None:
+    assert Limit(limit_id=1, limit=value, unit="SMS").unlimited is unlimited

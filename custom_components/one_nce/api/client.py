@@ -78,6 +78,28 @@ class _Response:
     data: Any
 
 
+def _read_body(raw: bytes, status: int, method: str) -> tuple[Any, str | None]:
+    """Read an answer's JSON; or say why the answer is no answer at all.
+
+    A gateway's HTML page in place of 1NCE's JSON (5xx, or 2xx to a GET) is
+    worth asking again; a POST's 2xx is kept whatever its body, since 1NCE
+    acted on it.
+    """
+    text = raw.decode("utf-8", errors="replace").strip()
+    try:
+        return (json.loads(text) if text else None), None
+    except ValueError:
+        if status >= 500 or (status < 300 and method != "POST"):
+            return None, f"HTTP {status} with a non-JSON body"
+        return text, None
+
+
+def _outcome_unknown(what: str, problem: str) -> OneNceConnectionError:
+    return OneNceConnectionError(
+        f"{what}: {problem}; not repeated, as 1NCE may have acted on it"
+    )
+
+
 def _error_message(data: Any, fallback: str) -> str:
     """Pick 1NCE's human message out of any of its error shapes."""
     if isinstance(data, Mapping):
@@ -206,13 +228,19 @@ class OneNceClient:
         params: Mapping[str, str | int] | None = None,
         json_body: Any = None,
         allow_empty: bool = False,
+        at_most_once: bool = False,
     ) -> _Response:
         """Send an authenticated API request and return its successful answer."""
         token = await self._valid_token()
         renewed = False
         while True:
             response = await self._send(
-                method, path, params=params, json_body=json_body, token=token
+                method,
+                path,
+                params=params,
+                json_body=json_body,
+                token=token,
+                at_most_once=at_most_once,
             )
             if response.status != 401:
                 break
@@ -241,6 +269,7 @@ class OneNceClient:
         json_body: Any = None,
         token: str | None = None,
         authorization: str | None = None,
+        at_most_once: bool = False,
     ) -> _Response:
         """Send with retries for what is worth retrying; return the final answer.
 
@@ -249,6 +278,11 @@ class OneNceClient:
         caller through the limiter). Everything else is returned to the caller.
         A POST answered 2xx is never sent again, whatever its body: 1NCE has
         acted on it, and a second one would send a second SMS or order.
+
+        `at_most_once` requests (an SMS, a billed top-up) are repeated only
+        where 1NCE certainly did not act: no connection, 429, 503. After a
+        time-out, a dropped connection or another 5xx the outcome is unknown,
+        and a second SMS or order is worse than an error that says so.
         """
         url = f"{self.base_url}{path}"
         headers = {"Accept": "application/json"}
@@ -269,21 +303,18 @@ class OneNceClient:
                 status, resp_headers, raw = await self._exchange(
                     method, url, params=params, json_body=json_body, headers=headers
                 )
-            except TimeoutError:
-                last_problem = "timed out"
-                continue
-            except aiohttp.ClientError as err:
-                last_problem = f"{type(err).__name__}: {err}"
+            except (TimeoutError, aiohttp.ClientError) as err:
+                last_problem = (
+                    "timed out"
+                    if isinstance(err, TimeoutError)
+                    else f"{type(err).__name__}: {err}"
+                )
+                # No connection: the request certainly never reached 1NCE.
+                if at_most_once and not isinstance(err, aiohttp.ClientConnectorError):
+                    raise _outcome_unknown(what, last_problem) from err
                 continue
 
-            text = raw.decode("utf-8", errors="replace").strip()
-            try:
-                data: Any = json.loads(text) if text else None
-            except ValueError:
-                if status >= 500 or (status < 300 and method != "POST"):
-                    last_problem = f"HTTP {status} with a non-JSON body"
-                    continue
-                data = text
+            data, problem = _read_body(raw, status, method)
             if status == 429:
                 wait = _retry_after_seconds(
                     resp_headers.get("Retry-After"), time.time()
@@ -298,8 +329,12 @@ class OneNceClient:
                 if token_request:
                     await self._sleep(wait)
                 continue
-            if status >= 500:
-                last_problem = f"HTTP {status}"
+            if problem is None and status >= 500:
+                problem = f"HTTP {status}"
+            if problem is not None:
+                last_problem = problem
+                if at_most_once and status >= 500 and status != 503:
+                    raise _outcome_unknown(what, last_problem)
                 continue
             return _Response(status, resp_headers, data)
         raise OneNceConnectionError(
@@ -459,11 +494,15 @@ class OneNceClient:
     async def async_get_events(
         self, iccid: str, *, page: int = 1, page_size: int = 20
     ) -> list[SimEvent]:
-        """Fetch one page of the SIM's network event log."""
+        """Fetch one page of the SIM's network event log, newest first.
+
+        1NCE's own order is not documented, so the newest are asked for: a
+        page of one is then the SIM's last event.
+        """
         response = await self._request(
             "GET",
             f"/v2/sims/{_iccid(iccid)}/events",
-            params={"page": page, "pageSize": page_size},
+            params={"page": page, "pageSize": page_size, "sort": "-timestamp"},
             allow_empty=True,
         )
         data = response.data if response.data is not None else []
@@ -477,7 +516,10 @@ class OneNceClient:
         Returns the order's URL from `Location`, when 1NCE sends one.
         """
         response = await self._request(
-            "POST", f"/v2/sims/{_iccid(iccid)}/topup", allow_empty=True
+            "POST",
+            f"/v2/sims/{_iccid(iccid)}/topup",
+            allow_empty=True,
+            at_most_once=True,
         )
         return response.headers.get(_TOPUP_ORDER_URL_KEY)
 
@@ -511,7 +553,11 @@ class OneNceClient:
         if expiry_date is not None:
             body["expiry_date"] = format_api_datetime(expiry_date)
         response = await self._request(
-            "POST", f"/v2/sims/{_iccid(iccid)}/sms", json_body=body, allow_empty=True
+            "POST",
+            f"/v2/sims/{_iccid(iccid)}/sms",
+            json_body=body,
+            allow_empty=True,
+            at_most_once=True,
         )
         sms_id: str | None = None
         if isinstance(response.data, Mapping):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+import math
 
 from ._parse import (
     JsonObject,
@@ -365,10 +366,17 @@ class SimEvent:
     severity: str | None
     source: str | None
     alert: bool
+    operator: str | None = None
+    country: str | None = None
 
     @classmethod
     def from_api(cls, data: object) -> SimEvent:
-        """Read an event; v2 nests type, source and severity as {id, description}."""
+        """Read an event; v2 nests type, source and severity as {id, description}.
+
+        v1 names the network in flat `operator` and `country` strings; v2 puts
+        it in `detail` (a location update's or PDP context's operator, with
+        its country), and other kinds of events have no network at all.
+        """
         obj = as_object(data, "event")
 
         def text(key: str) -> str | None:
@@ -377,6 +385,9 @@ class SimEvent:
                 return opt_str(value, "description")
             return opt_str(obj, key)
 
+        detail = obj.get("detail")
+        network: JsonObject = detail if isinstance(detail, dict) else {}
+        country = obj.get("country")
         return cls(
             event_id=opt_int(obj, "id"),
             timestamp=opt_datetime(obj, "timestamp"),
@@ -385,6 +396,13 @@ class SimEvent:
             severity=text("event_severity"),
             source=text("event_source"),
             alert=opt_bool(obj, "alert") or False,
+            operator=opt_str(obj, "operator") or opt_str(network, "name"),
+            country=(
+                opt_str(country, "name")
+                if isinstance(country, dict)
+                else opt_str(obj, "country")
+            )
+            or opt_str(opt_object(network, "country"), "name"),
         )
 
 
@@ -443,6 +461,19 @@ class Limit:
     limit_id: int
     limit: str | None
     unit: str | None
+
+    @property
+    def unlimited(self) -> bool:
+        """Whether this option lifts the cap instead of setting one.
+
+        1NCE documents no such option; one without a number (absent, empty,
+        a word, or negative) can only mean "no limit", never a cap of zero.
+        """
+        try:
+            value = float(self.limit or "")
+        except ValueError:
+            return True
+        return not math.isfinite(value) or value < 0
 
     @classmethod
     def from_api(cls, data: object) -> Limit:

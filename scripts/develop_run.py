@@ -1,0 +1,470 @@
+"""Start the sandbox and Home Assistant, wire them together, and (optionally) prove it.
+
+Run by `scripts/develop` with the project's venv Python; see that script for
+usage; besides its options, `--serve-for-test` sets up as `--check` does, then
+prints "ready for tests" and serves until SIGTERM (for scripts/browser_test).
+The README's dashboard (dashboards/one_nce.yaml) is served at /one-nce.
+Everything lives under `.develop/` in the repository:
+
+    .develop/deps/frontend-<version>/   Home Assistant's frontend, installed with
+                                        pip --target so the test venv is untouched
+    .develop/config/                    Home Assistant's config (kept between runs)
+    .develop/check/                     a throw-away config for --check (and
+                                        --serve-for-test)
+    .develop/*.log                      the sandbox's and Home Assistant's output
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from contextlib import suppress
+import importlib.util
+import json
+import os
+from pathlib import Path
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from typing import Any, Final
+
+import aiohttp
+from develop_ha import (
+    DOMAIN,
+    PASSWORD,
+    USERNAME,
+    HomeAssistant,
+    HomeAssistantError,
+    Websocket,
+    forwarder_secret,
+    stored_api_url,
+)
+
+ROOT: Final = Path(__file__).resolve().parents[1]
+DEVELOP: Final = ROOT / ".develop"
+CLIENT_ID: Final = "sandbox-client"
+CLIENT_SECRET: Final = "sandbox-secret"
+GARDEN_GATE: Final = "8988228066000000001"
+DASHBOARD: Final = ROOT / "dashboards" / "one_nce.yaml"
+READY: Final = "ready for tests"
+START_TIMEOUT: Final = 300.0
+CONFIGURATION: Final = """\
+# Written by scripts/develop on every run; edit scripts/develop_run.py instead.
+# Not default_config: that pulls in Bluetooth, USB, DHCP, cloud and more, whose
+# packages the test venv lacks and which a 1NCE sandbox has no use for.
+homeassistant:
+  name: 1NCE development
+  unit_system: metric
+  time_zone: UTC
+  country: DE
+  currency: EUR
+  latitude: 52.52
+  longitude: 13.40
+  elevation: 34
+  internal_url: "http://127.0.0.1:{ha_port}"
+
+http:
+  server_host: 127.0.0.1
+  server_port: {ha_port}
+
+frontend:
+config:
+history:
+logbook:
+recorder:
+  purge_keep_days: 7
+
+# The README's dashboard, served from the repository at /one-nce.
+lovelace:
+  dashboards:
+    one-nce:
+      mode: yaml
+      filename: {dashboard}
+      title: 1NCE
+      icon: mdi:sim
+      show_in_sidebar: true
+
+logger:
+  default: warning
+  logs:
+    custom_components.one_nce: debug
+    homeassistant.setup: info
+"""
+
+
+def _log(message: str) -> None:
+    print(f"develop: {message}", flush=True)
+
+
+def frontend_deps() -> Path:
+    """Install the frontend Home Assistant pins, beside (not into) the venv.
+
+    The pin comes from the installed Home Assistant's own frontend manifest,
+    so it always matches whichever Home Assistant scripts/setup chose.
+    """
+    # find_spec, not import: importing the frontend would need the frontend.
+    spec = importlib.util.find_spec("homeassistant.components.frontend")
+    if spec is None or spec.origin is None:
+        raise SystemExit("develop: Home Assistant is not installed in this venv")
+    manifest = json.loads(
+        (Path(spec.origin).parent / "manifest.json").read_text("utf-8")
+    )
+    requirement = next(
+        req
+        for req in manifest["requirements"]
+        if req.startswith("home-assistant-frontend==")
+    )
+    target = DEVELOP / "deps" / f"frontend-{requirement.split('==')[1]}"
+    if (target / ".complete").exists():
+        return target
+    _log(f"installing {requirement} into {target.relative_to(ROOT)} (about 90 MB)")
+    shutil.rmtree(target, ignore_errors=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--target",
+            str(target),
+            requirement,
+        ],
+        check=True,
+    )
+    (target / ".complete").touch()
+    return target
+
+
+def prepare_config(config_dir: Path, ha_port: int, *, fresh: bool) -> None:
+    """Write configuration.yaml and link the integration in."""
+    if fresh:
+        shutil.rmtree(config_dir, ignore_errors=True)
+    (config_dir / "custom_components").mkdir(parents=True, exist_ok=True)
+    link = config_dir / "custom_components" / DOMAIN
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(ROOT / "custom_components" / DOMAIN, target_is_directory=True)
+    (config_dir / "configuration.yaml").write_text(
+        CONFIGURATION.format(ha_port=ha_port, dashboard=json.dumps(str(DASHBOARD))),
+        encoding="utf-8",
+    )
+
+
+def port_free(port: int) -> bool:
+    """Whether nothing listens on 127.0.0.1:port."""
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+class Processes:
+    """The child processes, stopped together however the run ends."""
+
+    def __init__(self) -> None:
+        """Nothing started yet."""
+        self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def start(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        """Start one child in its own process group, output to .develop/<name>.log."""
+        log = (DEVELOP / f"{name}.log").open("wb")
+        child = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.children.append((name, child))
+
+    def alive(self, name: str) -> bool:
+        """Whether the named child is still running."""
+        return any(n == name and c.poll() is None for n, c in self.children)
+
+    def stop(self) -> None:
+        """SIGTERM each child (Home Assistant saves state), SIGKILL stragglers."""
+        for _, child in reversed(self.children):
+            if child.poll() is None:
+                with suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGTERM)
+        for name, child in reversed(self.children):
+            try:
+                child.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                _log(f"{name} did not stop; killing it")
+                with suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
+
+
+async def wait_for_sandbox(session: aiohttp.ClientSession, base: str) -> None:
+    """Wait until the sandbox's control API answers."""
+    for _ in range(100):
+        with suppress(aiohttp.ClientError):
+            async with session.get(f"{base}/_sandbox") as response:
+                if response.status == 200:
+                    return
+        await asyncio.sleep(0.2)
+    raise HomeAssistantError("the sandbox did not start; see .develop/sandbox.log")
+
+
+async def wire_up(
+    ha: HomeAssistant, config_dir: Path, api_url: str
+) -> tuple[str, bool]:
+    """Make sure one 1NCE entry uses this sandbox; return its secret and if new."""
+    for entry in await ha.async_entries():
+        if stored_api_url(config_dir, entry["entry_id"]) == api_url and (
+            secret := forwarder_secret(config_dir, entry["entry_id"])
+        ):
+            return secret, False
+        _log(f"removing entry {entry['title']!r}: it uses another API URL")
+        await ha.async_remove_entry(entry["entry_id"])
+    result = await ha.async_add_entry(CLIENT_ID, CLIENT_SECRET, api_url)
+    url = (result.get("description_placeholders") or {}).get("forwarder_url", "")
+    secret = url.rstrip("/").rsplit("/", 1)[-1]
+    if not secret:
+        # Fall back to the stored entry: HA writes it within a second or two.
+        entry_id = result["result"]["entry_id"]
+        for _ in range(30):
+            if secret := forwarder_secret(config_dir, entry_id) or "":
+                break
+            await asyncio.sleep(0.5)
+    if not secret:
+        raise HomeAssistantError("could not learn the new entry's forwarder secret")
+    return secret, True
+
+
+async def check(
+    ha: HomeAssistant, sandbox: str, session: aiohttp.ClientSession
+) -> bool:
+    """Prove the loop end to end, as a person would see it; True if it all works."""
+    failures: list[str] = []
+
+    def verdict(ok: bool, what: str) -> None:
+        print(f"  [{'ok' if ok else 'FAIL'}] {what}", flush=True)
+        if not ok:
+            failures.append(what)
+
+    async with ha.websocket() as ws:
+        registry = await ws.command(type="config/entity_registry/list")
+        ours = {
+            entry["unique_id"]: entry["entity_id"]
+            for entry in registry
+            if entry["platform"] == DOMAIN
+        }
+        devices = await ws.command(type="config/device_registry/list")
+        sims = [
+            device
+            for device in devices
+            if any(ident[0] == DOMAIN for ident in device["identifiers"])
+        ]
+        verdict(len(sims) >= 6, f"{len(sims)} 1NCE devices (6 SIMs and the account)")
+        states = await ha.async_states()
+        volume_id = ours.get(f"{GARDEN_GATE}_sms_volume")
+        volume = states.get(volume_id or "", {}).get("state")
+        verdict(_number(volume) == 231, f"{volume_id} = {volume} (sandbox seeds 231)")
+        for event_type in ("one_nce_delivery_report", "one_nce_sms_received"):
+            await ws.command(type="subscribe_events", event_type=event_type)
+
+        sent = await ha.async_call(
+            DOMAIN,
+            "send_sms",
+            {"iccid": GARDEN_GATE, "message": "Hello from scripts/develop --check"},
+        )
+        verdict(True, f"send_sms answered {json.dumps(sent)}")
+        report = await _event(
+            ws,
+            "one_nce_delivery_report",
+            lambda data: data.get("iccid") == GARDEN_GATE,
+        )
+        status = report["data"]["status"] if report else None
+        verdict(status == "delivered", f"delivery report event: {status}")
+
+        text = "Pump started. " * 14  # 196 characters: two parts, one message
+        async with session.post(
+            f"{sandbox}/_sandbox/mo", json={"iccid": GARDEN_GATE, "text": text}
+        ) as response:
+            injected = await response.json()
+        verdict(
+            response.status == 201, f"MO SMS injected: {injected.get('parts')} parts"
+        )
+        received = await _event(
+            ws,
+            "one_nce_sms_received",
+            lambda data: data.get("text") == text,
+        )
+        verdict(received is not None, "one_nce_sms_received event with the whole text")
+        await asyncio.sleep(1)
+        states = await ha.async_states()
+        event_id = ours.get(f"{GARDEN_GATE}_incoming_sms", "")
+        event_state = states.get(event_id, {}).get("state")
+        verdict(
+            event_state not in (None, "unknown", "unavailable"),
+            f"{event_id} = {event_state}",
+        )
+        await ws.close()
+    return not failures
+
+
+def _number(state: str | None) -> float | None:
+    try:
+        return float(state) if state is not None else None
+    except ValueError:
+        return None
+
+
+async def _event(ws: Websocket, event_type: str, match: Any) -> dict[str, Any] | None:
+    try:
+        return await ws.wait_for_event(event_type, match, within=60)
+    except TimeoutError:
+        return None
+
+
+async def run(args: argparse.Namespace, deps: Path, config_dir: Path) -> int:
+    """Start both, wire them up, then check or wait for Ctrl-C."""
+    processes = Processes()
+    sandbox = f"http://127.0.0.1:{args.sandbox_port}"
+    ha_base = f"http://127.0.0.1:{args.ha_port}"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(deps), str(ROOT)])}
+    loop = asyncio.get_running_loop()
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, main_task.cancel)
+    try:
+        async with aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=60)
+        ) as session:
+            processes.start(
+                "sandbox",
+                [
+                    sys.executable,
+                    "-m",
+                    "sandbox",
+                    "serve",
+                    "--port",
+                    str(args.sandbox_port),
+                    "--delivery-delay",
+                    str(args.delivery_delay),
+                ],
+                env,
+            )
+            await wait_for_sandbox(session, sandbox)
+            _log(f"sandbox up on {sandbox} (log: .develop/sandbox.log)")
+            processes.start(
+                "hass",
+                [
+                    sys.executable,
+                    "-m",
+                    "homeassistant",
+                    "--config",
+                    str(config_dir),
+                    "--skip-pip",
+                ],
+                env,
+            )
+            _log(f"starting Home Assistant on {ha_base} (log: .develop/hass.log)")
+            ha = HomeAssistant(session, ha_base)
+            deadline = loop.time() + START_TIMEOUT
+            await ha.async_wait_until_up(deadline, lambda: processes.alive("hass"))
+            if await ha.async_onboard():
+                _log(f"onboarding done: user {USERNAME!r}, password {PASSWORD!r}")
+            await ha.async_login()
+            await ha.async_wait_until_running(deadline)
+            api_url = f"{sandbox}/management-api"
+            secret, new = await wire_up(ha, config_dir, api_url)
+            _log(("added" if new else "kept") + f" the 1NCE entry for {api_url}")
+            if removed := await ha.async_remove_onboarding_extras():
+                _log(f"removed what onboarding added: {', '.join(removed)}")
+            forwarder = f"{ha_base}/api/one_nce/forwarder/{secret}"
+            async with session.put(
+                f"{sandbox}/_sandbox/forwarder", json={"url": forwarder}
+            ) as response:
+                response.raise_for_status()
+            _log("sandbox's SMS forwarder now pushes to Home Assistant")
+            if args.check:
+                ok = await check(ha, sandbox, session)
+                _log("check passed" if ok else "check FAILED")
+                return 0 if ok else 1
+            if args.serve_for_test:
+                _log(f"{READY}: {ha_base} and {sandbox}")
+            else:
+                _print_guide(ha_base, sandbox, args.delivery_delay)
+            while True:
+                if not all(processes.alive(name) for name in ("sandbox", "hass")):
+                    break
+                await asyncio.sleep(1)
+            _log("a process ended on its own; see .develop/*.log")
+            return 1
+    except asyncio.CancelledError:  # Ctrl-C or SIGTERM
+        return 0 if not args.check else 130
+    except (HomeAssistantError, aiohttp.ClientError, TimeoutError) as err:
+        _log(f"failed: {err}")
+        _log("see .develop/hass.log and .develop/sandbox.log")
+        return 1
+    finally:
+        _log("stopping the sandbox and Home Assistant")
+        processes.stop()
+
+
+def _print_guide(ha_base: str, sandbox: str, delay: float) -> None:
+    sandbox_cli = f"cd {ROOT} && {Path(sys.executable).relative_to(ROOT, walk_up=True)} -m sandbox --sandbox {sandbox}"
+    print(
+        f"""
+  Home Assistant  {ha_base}   (user {USERNAME!r}, password {PASSWORD!r})
+  1NCE dashboard  {ha_base}/one-nce   (dashboards/one_nce.yaml, see README)
+  1NCE sandbox    {sandbox}/management-api   control: {sandbox}/_sandbox
+
+  See the SIMs:   Settings > Devices & services > 1NCE (6 SIMs: plenty of SMS,
+                  under 20 %, none left, disabled, offline, unlabelled)
+  Send an SMS:    Developer tools > Actions > "1NCE: Send SMS" (or a SIM's notify
+                  entity). About {delay:g} s later the delivery report arrives: the
+                  SIM's "SMS delivery" event entity changes; Developer tools >
+                  Events can listen to one_nce_delivery_report.
+  Receive an SMS: {sandbox_cli} send-mo {GARDEN_GATE} "Hello"
+                  (the SIM's "Incoming SMS" event entity; event one_nce_sms_received)
+  Misbehave:      {sandbox_cli} faults error_rate=0.3 latency=1
+
+  Ctrl-C stops both. Logs: .develop/hass.log, .develop/sandbox.log
+""",
+        flush=True,
+    )
+
+
+def main() -> int:
+    """Parse arguments, prepare the files, run."""
+    parser = argparse.ArgumentParser(prog="scripts/develop")
+    parser.add_argument(
+        "--check", action="store_true", help="headless end-to-end check, then stop"
+    )
+    parser.add_argument(
+        "--serve-for-test",
+        action="store_true",
+        help=f"like --check, but print '{READY}' and run until SIGTERM",
+    )
+    parser.add_argument("--fresh", action="store_true", help="start from a new config")
+    parser.add_argument("--ha-port", type=int)
+    parser.add_argument("--sandbox-port", type=int)
+    parser.add_argument("--delivery-delay", type=float, default=2.0)
+    args = parser.parse_args()
+    # --check runs beside a developer's instance: its own ports, its own config.
+    throwaway = args.check or args.serve_for_test
+    args.ha_port = args.ha_port or (18123 if throwaway else 8123)
+    args.sandbox_port = args.sandbox_port or (18765 if throwaway else 8765)
+    for port in (args.ha_port, args.sandbox_port):
+        if not port_free(port):
+            _log(f"port {port} on 127.0.0.1 is in use; pick another with --*-port")
+            return 1
+    DEVELOP.mkdir(exist_ok=True)
+    config_dir = DEVELOP / ("check" if throwaway else "config")
+    deps = frontend_deps()
+    prepare_config(config_dir, args.ha_port, fresh=args.fresh or throwaway)
+    return asyncio.run(run(args, deps, config_dir))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

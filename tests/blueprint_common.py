@@ -1,0 +1,111 @@
+"""A sandbox 1NCE for blueprint tests: started in-process, driven by its control API.
+
+The integration talks to the sandbox's management API over real HTTP, and the
+sandbox's forwarder pushes to Home Assistant's own HTTP server, so a blueprint
+runs end to end the way it would for a user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp.test_utils import TestServer
+
+from custom_components.one_nce.const import DOMAIN
+from homeassistant.core import Event, HomeAssistant, ServiceCall, callback
+from homeassistant.helpers import device_registry as dr
+from sandbox import API_PREFIX, CONTROL_PREFIX
+
+# The sandbox's seeded fleet (sandbox/fleet.py): ICCID prefix + index.
+GARDEN_GATE = "8988228066000000001"  # 231 SMS left, delivers
+WEATHER_STATION = "8988228066000000002"  # 32 SMS left
+CELLAR_PUMP = "8988228066000000003"  # no SMS left
+
+
+@dataclass
+class SandboxControl:
+    """A running sandbox, changed the way a test bench would: over `/_sandbox`."""
+
+    server: TestServer
+    session: aiohttp.ClientSession
+
+    @property
+    def api_url(self) -> str:
+        """What the entry's API URL is set to."""
+        return str(self.server.make_url(API_PREFIX))
+
+    async def _call(self, method: str, path: str, body: Any = None) -> Any:
+        url = self.server.make_url(f"{CONTROL_PREFIX}{path}")
+        async with self.session.request(method, url, json=body) as response:
+            assert response.status < 300, await response.text()
+            return await response.json()
+
+    async def point_forwarder(self, url: str | None) -> None:
+        """Set where 1NCE pushes MO SMS and delivery reports (None: hold them)."""
+        await self._call("PUT", "/forwarder", {"url": url})
+
+    async def change_sim(self, iccid: str, **changes: Any) -> None:
+        """Put a SIM in another situation (`mt_outcome`, `sms_volume`, ...)."""
+        await self._call("PATCH", f"/sims/{iccid}", changes)
+
+    async def send_from_sim(self, iccid: str, text: str, **extra: Any) -> None:
+        """Have a SIM send an SMS (MO), which the forwarder pushes on."""
+        await self._call("POST", "/mo", {"iccid": iccid, "text": text, **extra})
+
+    async def all_sms(self) -> list[dict[str, Any]]:
+        """Every SMS the sandbox's gateway holds, newest first."""
+        result: list[dict[str, Any]] = await self._call("GET", "/sms")
+        return result
+
+
+@dataclass
+class Notifier:
+    """A `notify.<name>` action that records messages and can be waited for."""
+
+    messages: list[str] = field(default_factory=list)
+    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @classmethod
+    def register(cls, hass: HomeAssistant, name: str) -> Notifier:
+        """Register the action; blueprints get it as their actions input."""
+        notifier = cls()
+
+        @callback
+        def record(call: ServiceCall) -> None:
+            notifier.messages.append(call.data["message"])
+            notifier._arrived.set()
+
+        hass.services.async_register("notify", name, record)
+        return notifier
+
+    async def wait(self, count: int = 1, within: float = 5.0) -> list[str]:
+        """Return the messages once `count` have arrived."""
+        async with asyncio.timeout(within):
+            while len(self.messages) < count:
+                self._arrived.clear()
+                await self._arrived.wait()
+        return self.messages
+
+
+def expect_event(hass: HomeAssistant, event_type: str) -> asyncio.Future[Event[Any]]:
+    """Start listening for the next bus event of a type; await the result."""
+    future: asyncio.Future[Event[Any]] = hass.loop.create_future()
+
+    @callback
+    def seen(event: Event[Any]) -> None:
+        if not future.done():
+            future.set_result(event)
+            unsubscribe()
+
+    unsubscribe = hass.bus.async_listen(event_type, seen)
+    return future
+
+
+def sim_device_id(hass: HomeAssistant, iccid: str) -> str:
+    """The device id of a SIM, as a blueprint's device selector gives it."""
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, iccid)})
+    assert device is not None
+    return device.id
