@@ -1,0 +1,568 @@
+"""Check README's 1NCE dashboard as a person sees it, in a real headless Chromium.
+
+Run by `scripts/browser_test` with the browser venv's Python (Playwright, see
+requirements_browser.txt) and Debian's Chromium. It starts the develop stack
+(`develop_run.py --serve-for-test`: sandbox + Home Assistant on a throw-away
+config, ports 18123/18765) with the test venv's Python, logs in through Home
+Assistant's login page as the develop user, opens the dashboard at /one-nce,
+and compares the SMS volumes its cards show with what the sandbox's 1NCE API
+says about the same SIMs; it waits for the usage statistics the graphs show,
+saves a screenshot (docs/dashboard.png), then presses the test-SMS button and
+sees the SMS reach the sandbox. Exit 0 if everything matched, 1 if not; the
+last line is "browser: N passed, N failed".
+
+    scripts/browser_test                       # the whole thing
+    python scripts/browser_check.py --attach   # against a stack already up
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+import json
+import os
+from pathlib import Path
+import queue
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from types import FrameType
+from typing import Any, Final
+import urllib.request
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page, ViewportSize, sync_playwright
+
+ROOT: Final = Path(__file__).resolve().parents[1]
+USERNAME: Final = "dev"
+PASSWORD: Final = "dev-password-1nce"
+CLIENT_ID: Final = "sandbox-client"
+CLIENT_SECRET: Final = "sandbox-secret"
+READY: Final = "ready for tests"
+# Where a failed run leaves the page as it was (gitignored, beside the logs).
+FAILED_SCREENSHOT: Final = ROOT / ".develop" / "dashboard.failed.png"
+DASHBOARD_URL: Final = "one-nce"
+DASHBOARD_PATH: Final = f"/{DASHBOARD_URL}"
+# The first run installs Home Assistant's frontend (about 90 MB) before starting.
+START_TIMEOUT: Final = 420.0
+TIMEOUT: Final = 60.0
+# Without the background-networking flags Chromium's own connections are
+# refused by a closed network and slow everything down.
+CHROMIUM_ARGS: Final = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Tile name on the dashboard -> the 1NCE SMS quota level it counts (None: all).
+FLEET_TILES: Final[dict[str, int | None]] = {
+    "SIMs with sufficient SMS volume": 0,
+    "SIMs with low SMS volume": 1,
+    "SIMs without SMS volume": 2,
+    "SIMs": None,
+}
+VOLUME_TILE: Final = "SMS volume left"
+# Wide enough for the dashboard's three columns beside the sidebar.
+VIEWPORT: Final[ViewportSize] = {"width": 1600, "height": 840}
+# Every text node under an element, shadow roots included, in document order.
+DEEP_TEXT: Final = """(element) => {
+  const parts = [];
+  const walk = (node) => {
+    if (node.nodeType === Node.TEXT_NODE) {
+      const text = node.textContent.trim();
+      if (text) parts.push(text);
+      return;
+    }
+    if (node.nodeName === "STYLE" || node.nodeName === "SCRIPT") return;
+    if (node.shadowRoot) walk(node.shadowRoot);
+    for (const child of node.childNodes) walk(child);
+  };
+  walk(element);
+  return parts;
+}"""
+
+
+def _log(message: str) -> None:
+    print(f"browser: {message}", flush=True)
+
+
+class Failures:
+    """Verdicts printed as they come; the run fails if any was not ok."""
+
+    def __init__(self) -> None:
+        """No verdict yet."""
+        self.passed = 0
+        self.failed: list[str] = []
+
+    def verdict(self, ok: bool, what: str) -> None:
+        """Print one verdict and remember a failure."""
+        print(f"  [{'ok' if ok else 'FAIL'}] {what}", flush=True)
+        if ok:
+            self.passed += 1
+        else:
+            self.failed.append(what)
+
+
+# --- the develop stack -------------------------------------------------------
+
+
+class Stack:
+    """`develop_run.py --serve-for-test` as a child process."""
+
+    def __init__(self, python: str, ha_port: int, sandbox_port: int) -> None:
+        """Remember how to start it."""
+        self.command = [
+            python,
+            str(ROOT / "scripts" / "develop_run.py"),
+            "--serve-for-test",
+            "--ha-port",
+            str(ha_port),
+            "--sandbox-port",
+            str(sandbox_port),
+        ]
+        self.process: subprocess.Popen[str] | None = None
+        self.lines: queue.Queue[str | None] = queue.Queue()
+
+    def start(self, timeout: float) -> None:
+        """Start it and wait for its ready line; raise if it never comes."""
+        _log("starting: " + " ".join(self.command[1:]))
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
+                raise RuntimeError("the develop stack exited before it was ready")
+            if READY in line:
+                return
+        raise RuntimeError(f"the develop stack was not ready within {timeout:.0f} s")
+
+    def _read(self) -> None:
+        assert self.process is not None
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            print(f"  | {line.rstrip()}", flush=True)
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def stop(self) -> None:
+        """SIGTERM: develop_run.py stops Home Assistant and the sandbox, then exits."""
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        _log("stopping the develop stack")
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=150)
+        except subprocess.TimeoutExpired:
+            _log("the develop stack did not stop; killing it")
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+# --- what the sandbox's 1NCE says ---------------------------------------------
+
+
+def sandbox_sims(sandbox: str) -> list[dict[str, Any]]:
+    """List the SIMs through the 1NCE API, with the sandbox's credentials."""
+    api = f"{sandbox}/management-api"
+    basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+    request = urllib.request.Request(
+        f"{api}/oauth/token",
+        data=json.dumps({"grant_type": "client_credentials"}).encode(),
+        headers={"Authorization": f"Basic {basic}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+        token = json.load(response)["access_token"]
+    request = urllib.request.Request(
+        f"{api}/v2/sims?page=1&pageSize=100",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+        sims: list[dict[str, Any]] = json.load(response)
+    return sims
+
+
+def expected_tiles(sims: list[dict[str, Any]]) -> dict[str, str]:
+    """Tell what the fleet tiles must show: counts by SMS quota level, the sum."""
+    tiles = {
+        name: str(
+            sum(
+                1
+                for sim in sims
+                if level is None or sim["quota_status_SMS"]["id"] == level
+            )
+        )
+        for name, level in FLEET_TILES.items()
+    }
+    total = sum(int(sim["current_quota_SMS"]) for sim in sims)
+    tiles[VOLUME_TILE] = f"{total} SMS"
+    return tiles
+
+
+def gauge_sim(name: str, sims: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Find the SIM a gauge shows: by label, or the ICCID's end if unlabelled."""
+    for sim in sims:
+        if sim.get("label") == name:
+            return sim
+    for sim in sims:
+        if not sim.get("label") and sim["iccid"][-4:] in name:
+            return sim
+    return None
+
+
+# --- the browser ---------------------------------------------------------------
+
+
+def log_in(page: Page, base: str) -> None:
+    """Open the dashboard; Home Assistant sends the browser to its login page."""
+    page.goto(f"{base}{DASHBOARD_PATH}")
+    page.locator("input[name=username]").fill(USERNAME)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(re.escape(f"{base}{DASHBOARD_PATH}/") + r"[^?]+$"))
+    _log(f"logged in as {USERNAME!r}; on {page.url}")
+
+
+def card_texts(page: Page, tag: str) -> list[list[str]]:
+    """Read the visible text of each card of one type, shadow DOM included."""
+    texts: list[list[str]] = [
+        card.evaluate(DEEP_TEXT) for card in page.locator(tag).all()
+    ]
+    return texts
+
+
+def read_dashboard(page: Page) -> tuple[dict[str, str], dict[str, str]]:
+    """Tile name -> state text, gauge name -> number, as the cards show them."""
+    tiles = {
+        text[0]: " ".join(text[1:])
+        for text in card_texts(page, "hui-tile-card")
+        if text
+    }
+    gauges: dict[str, str] = {}
+    for text in card_texts(page, "hui-gauge-card"):
+        # ['231', 'SMS', 'Garden gate']: value, unit, then the card's name.
+        if text:
+            gauges[text[-1]] = text[0]
+    return tiles, gauges
+
+
+def compare(
+    tiles: dict[str, str],
+    gauges: dict[str, str],
+    sims: list[dict[str, Any]],
+    failures: Failures | None,
+) -> bool:
+    """Whether the dashboard shows the sandbox's numbers; print why when asked."""
+    ok = True
+
+    def verdict(good: bool, what: str) -> None:
+        nonlocal ok
+        ok = ok and good
+        if failures is not None:
+            failures.verdict(good, what)
+
+    for name, want in expected_tiles(sims).items():
+        shown = tiles.get(name)
+        verdict(shown == want, f"tile {name!r}: shows {shown!r}, sandbox {want!r}")
+    shown_iccids = set()
+    for name, shown in gauges.items():
+        sim = gauge_sim(name, sims)
+        if sim is None:
+            verdict(False, f"gauge {name!r}: no sandbox SIM has that label")
+            continue
+        shown_iccids.add(sim["iccid"])
+        want = str(int(sim["current_quota_SMS"]))
+        verdict(
+            shown == want,
+            f"gauge {name!r} ({sim['iccid']}): shows {shown!r}, sandbox {want!r}",
+        )
+    first_six = {sim["iccid"] for sim in sims[:6]}
+    verdict(
+        first_six <= shown_iccids,
+        f"a gauge for each of the sandbox's first six SIMs ({len(gauges)} gauges)",
+    )
+    return ok
+
+
+def call_ws(page: Page, message: dict[str, Any]) -> Any:
+    """Send a websocket command through the logged-in frontend's connection."""
+    return page.evaluate(
+        "(message) => document.querySelector('home-assistant').hass.callWS(message)",
+        message,
+    )
+
+
+def dashboard_cards(page: Page) -> list[dict[str, Any]]:
+    """Return every card of the dashboard as Home Assistant serves its config."""
+    config = call_ws(page, {"type": "lovelace/config", "url_path": DASHBOARD_URL})
+    cards: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "type" in node and "cards" not in node and "sections" not in node:
+                cards.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(config)
+    return cards
+
+
+def graph_statistics(page: Page) -> dict[str, str]:
+    """Map each statistic id in a statistics graph to its legend name."""
+    found: dict[str, str] = {}
+    for card in dashboard_cards(page):
+        if card["type"] == "statistics-graph":
+            for item in card.get("entities", []):
+                if isinstance(item, str):
+                    found[item] = item
+                else:
+                    found[item["entity"]] = item.get("name") or item["entity"]
+    return found
+
+
+def check_graphs(page: Page, failures: Failures) -> None:
+    """Wait for the usage import to reach the recorder, then read the graphs.
+
+    The integration imports six months of usage just after startup, so a page
+    opened at once may draw its graphs before all statistics exist: wait for
+    them, then reload the page as a person would.
+    """
+    wanted = graph_statistics(page)
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        listed = call_ws(page, {"type": "recorder/list_statistic_ids"})
+        missing = set(wanted) - {item["statistic_id"] for item in listed}
+        if not missing or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(1000)
+    failures.verdict(
+        not missing,
+        f"the {len(wanted)} statistics the graphs show are recorded"
+        + (f" (missing: {', '.join(sorted(missing))})" if missing else ""),
+    )
+    page.reload()
+    page.locator("hui-gauge-card").first.wait_for()
+    graphs = page.locator("hui-statistics-graph-card")
+    failures.verdict(graphs.count() >= 1, f"{graphs.count()} statistics graph(s)")
+    legends: set[str] = set()
+    for index in range(graphs.count()):
+        graph = graphs.nth(index)
+        try:
+            graph.locator("ha-chart-base canvas").first.wait_for()
+        except PlaywrightError as err:
+            failures.verdict(False, f"statistics graph {index + 1}: {err.message}")
+            continue
+        texts: list[str] = graph.evaluate(DEEP_TEXT)
+        legends.update(texts)
+        failures.verdict(
+            not any("No statistics" in text for text in texts),
+            f"statistics graph {texts[0]!r} draws {len(texts) - 1} series",
+        )
+    unnamed = sorted(name for name in wanted.values() if name not in legends)
+    failures.verdict(
+        not unnamed,
+        "every statistic is in a graph's legend"
+        + (f" (not: {', '.join(unnamed)})" if unnamed else ""),
+    )
+
+
+def sandbox_sms(sandbox: str) -> list[dict[str, Any]]:
+    """Every SMS the sandbox's gateway holds, newest first (control API)."""
+    with urllib.request.urlopen(f"{sandbox}/_sandbox/sms", timeout=TIMEOUT) as response:
+        sms: list[dict[str, Any]] = json.load(response)
+    return sms
+
+
+def send_sms_buttons(page: Page) -> list[dict[str, Any]]:
+    """Find the dashboard's buttons that perform one_nce.send_sms."""
+    return [
+        card
+        for card in dashboard_cards(page)
+        if card["type"] == "button"
+        and isinstance(action := card.get("tap_action"), dict)
+        and action.get("perform_action") == "one_nce.send_sms"
+    ]
+
+
+def check_send_button(page: Page, sandbox: str, failures: Failures) -> None:
+    """Press the test-SMS button, confirm, and see the SMS reach the sandbox."""
+    buttons = send_sms_buttons(page)
+    failures.verdict(
+        bool(buttons), f"{len(buttons)} button(s) performing one_nce.send_sms"
+    )
+    if not buttons:
+        return
+    config = buttons[0]
+    data = config["tap_action"].get("data", {})
+    before = {sms["id"] for sms in sandbox_sms(sandbox)}
+    page.locator("hui-button-card").filter(has_text=config["name"]).first.click()
+    if config["tap_action"].get("confirmation"):
+        page.locator("dialog-box").get_by_role("button", name="OK").click()
+    deadline = time.monotonic() + TIMEOUT
+    new: list[dict[str, Any]] = []
+    while not new and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+        new = [sms for sms in sandbox_sms(sandbox) if sms["id"] not in before]
+    failures.verdict(
+        any(sms["iccid"] == data.get("iccid") for sms in new),
+        f"button {config['name']!r} sent an SMS to {data.get('iccid')}: "
+        + (", ".join(f"{sms['iccid']} {sms['payload']!r}" for sms in new) or "none"),
+    )
+
+
+def check_page(
+    page: Page, base: str, sandbox: str, screenshot: Path, failures: Failures
+) -> None:
+    """Log in, wait for the cards, compare their numbers, save the screenshot."""
+    started = time.monotonic()
+    log_in(page, base)
+    page.locator("hui-gauge-card").first.wait_for()
+    page.locator("hui-tile-card").first.wait_for()
+    sims = sandbox_sims(sandbox)
+    _log(f"the sandbox's 1NCE API lists {len(sims)} SIMs")
+    # Entities may still be on their first update: wait until the numbers agree
+    # (or the time is up, then say what differs).
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        tiles, gauges = read_dashboard(page)
+        if compare(tiles, gauges, sims, None) or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(1000)
+    compare(tiles, gauges, sims, failures)
+    check_graphs(page, failures)
+    # The whole dashboard in one picture: grow the window to the page's height
+    # (a full-page shot would leave the sidebar at the window's height).
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": max(height, 600)})
+    page.wait_for_timeout(2000)  # let the charts redraw and their animation end
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(screenshot))
+    _log(
+        f"screenshot saved: {screenshot.relative_to(ROOT, walk_up=True)} "
+        f"({time.monotonic() - started:.1f} s in the browser)"
+    )
+    # Last, as it spends an SMS of the sandbox's volume: the numbers are read.
+    check_send_button(page, sandbox, failures)
+
+
+def run_browser(
+    chromium: str, base: str, sandbox: str, screenshot: Path, failures: Failures
+) -> None:
+    """Drive a fresh headless Chromium profile through the check."""
+    with (
+        tempfile.TemporaryDirectory(prefix="one_nce_chromium_") as profile,
+        sync_playwright() as playwright,
+    ):
+        context = playwright.chromium.launch_persistent_context(
+            profile,
+            executable_path=chromium,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport=VIEWPORT,
+            locale="en-US",
+            timezone_id="UTC",
+        )
+        try:
+            context.set_default_timeout(TIMEOUT * 1000)
+            page = context.new_page()
+            try:
+                check_page(page, base, sandbox, screenshot, failures)
+            except (PlaywrightError, OSError, RuntimeError) as err:
+                failures.verdict(False, getattr(err, "message", None) or str(err))
+                with suppress(PlaywrightError):
+                    page.screenshot(path=str(FAILED_SCREENSHOT))
+                    _log(f"the page at the failure: {FAILED_SCREENSHOT}")
+        finally:
+            context.close()
+
+
+@contextmanager
+def terminate_gracefully() -> Iterator[None]:
+    """Turn SIGTERM into SystemExit, so the stack is stopped on the way out."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def main() -> int:
+    """Parse arguments, start the stack, check, stop."""
+    parser = argparse.ArgumentParser(prog="scripts/browser_check.py")
+    parser.add_argument(
+        "--ha-python",
+        default=sys.executable,
+        help="Python of the test venv (with Home Assistant) to run the stack",
+    )
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--ha-port", type=int, default=18123)
+    parser.add_argument("--sandbox-port", type=int, default=18765)
+    parser.add_argument(
+        "--attach", action="store_true", help="use a stack already running"
+    )
+    parser.add_argument(
+        "--screenshot", type=Path, default=ROOT / "docs" / "dashboard.png"
+    )
+    args = parser.parse_args()
+    base = f"http://127.0.0.1:{args.ha_port}"
+    sandbox = f"http://127.0.0.1:{args.sandbox_port}"
+    started = time.monotonic()
+    stack = Stack(args.ha_python, args.ha_port, args.sandbox_port)
+    failures = Failures()
+    with terminate_gracefully():
+        try:
+            if not args.attach:
+                stack.start(START_TIMEOUT)
+                _log(f"develop stack ready after {time.monotonic() - started:.1f} s")
+            run_browser(
+                args.chromium, base, sandbox, args.screenshot.resolve(), failures
+            )
+        except (RuntimeError, PlaywrightError) as err:
+            failures.verdict(False, getattr(err, "message", None) or str(err))
+        finally:
+            stack.stop()
+    for failure in failures.failed:
+        _log(f"FAILED: {failure}")
+    _log(
+        f"dashboard check {'FAILED' if failures.failed else 'passed'} "
+        f"in {time.monotonic() - started:.1f} s"
+    )
+    # The plain closing line CI reads: "N passed, N failed".
+    print(f"browser: {failures.passed} passed, {len(failures.failed)} failed")
+    return 1 if failures.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
