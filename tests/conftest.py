@@ -31,9 +31,13 @@ from homeassistant.const import (
     Platform,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 
 # Autouse: a test fails if Home Assistant reports a deprecation of ours.
 from .deprecation_guard import fail_on_deprecation_reports  # noqa: F401
+
+# Autouse: a test fails if a secret, token or forwarder secret reaches a log.
+from .secrets_guard import secrets_guard  # noqa: F401
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CLIENT_ID = "ha-client-4711"
@@ -199,6 +203,26 @@ def answer_fleet(
     for number, iccid in enumerate(FLEET_ICCIDS, start=1):
         if iccid in listed:
             answer_details(aioclient_mock, number)
+
+
+def find_device(
+    hass: HomeAssistant, identifier: tuple[str, str]
+) -> dr.DeviceEntry | None:
+    """The 1NCE device with this identifier, found alike on every release.
+
+    Home Assistant 2026.x reports `async_get_device` as deprecated (and fails
+    a test calling it); a 1NCE entry's own devices are listed on every release.
+    """
+    registry = dr.async_get(hass)
+    return next(
+        (
+            device
+            for entry in hass.config_entries.async_entries(DOMAIN)
+            for device in dr.async_entries_for_config_entry(registry, entry.entry_id)
+            if identifier in device.identifiers
+        ),
+        None,
+    )
 
 
 async def setup_integration(

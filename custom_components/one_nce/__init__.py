@@ -80,8 +80,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> bo
         # Nothing is fetched here: the select platform reads the limits.
         limits=LimitsCoordinator(hass, entry, client),
     )
-    # The six-month backfill costs one request per SIM: never hold setup for it.
-    entry.async_create_background_task(hass, usage.async_refresh(), f"{DOMAIN} usage")
     # Before the update listener: saving a new forwarder secret must not reload.
     await async_setup_receiving(hass, entry)
     # After receiving: a report it finds is dispatched through the receiver.
@@ -89,6 +87,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> bo
     entry.async_on_unload(delivery.async_stop)
     entry.async_on_unload(entry.add_update_listener(_reload_on_new_options(entry)))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # The six-month backfill costs one request per SIM: started last, so that
+    # its requests do not queue in the rate limiter ahead of the platforms'.
+    entry.async_create_background_task(hass, usage.async_refresh(), f"{DOMAIN} usage")
     return True
 
 

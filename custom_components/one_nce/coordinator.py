@@ -234,7 +234,10 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
                 iccid
                 for iccid in sims
                 if iccid in known
-                and now - known[iccid].fetched_at >= self.detail_interval
+                # Half a tick's slack: ticks come a few milliseconds early or
+                # late, and a strict comparison would add a whole tick.
+                and now - known[iccid].fetched_at
+                >= self.detail_interval - DETAIL_TICK / 2
             ),
             key=lambda iccid: known[iccid].fetched_at,
         )
