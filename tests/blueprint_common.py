@@ -16,8 +16,9 @@ from aiohttp.test_utils import TestServer
 
 from custom_components.one_nce.const import DOMAIN
 from homeassistant.core import Event, HomeAssistant, ServiceCall, callback
-from homeassistant.helpers import device_registry as dr
 from sandbox import API_PREFIX, CONTROL_PREFIX
+
+from .conftest import find_device
 
 # The sandbox's seeded fleet (sandbox/fleet.py): ICCID prefix + index.
 GARDEN_GATE = "8988228066000000001"  # 231 SMS left, delivers
@@ -106,6 +107,6 @@ def expect_event(hass: HomeAssistant, event_type: str) -> asyncio.Future[Event[A
 
 def sim_device_id(hass: HomeAssistant, iccid: str) -> str:
     """The device id of a SIM, as a blueprint's device selector gives it."""
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, iccid)})
+    device = find_device(hass, (DOMAIN, iccid))
     assert device is not None
     return device.id

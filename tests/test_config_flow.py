@@ -15,7 +15,13 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
     AiohttpClientMocker,
 )
 import voluptuous as vol
-import voluptuous_serialize
+
+# How the frontend receives a form: Home Assistant 2026.x serializes with
+# probatio, older releases with voluptuous-serialize.
+try:
+    from probatio import to_field_list as serialize_schema
+except ImportError:
+    from voluptuous_serialize import convert as serialize_schema
 
 from custom_components.one_nce.api import DEFAULT_BASE_URL, OneNceClient, RateLimiter
 from custom_components.one_nce.config_flow import SECTION_ADVANCED
@@ -145,7 +151,7 @@ def assert_secret_hidden(result: FlowResult[Any, Any], *secrets: str) -> None:
     """Fail if anything the frontend receives for this form carries a secret."""
     shown = dict(result)
     if shown.get("data_schema") is not None:
-        shown["data_schema"] = voluptuous_serialize.convert(
+        shown["data_schema"] = serialize_schema(
             shown["data_schema"], custom_serializer=cv.custom_serializer
         )
     text = json.dumps(shown, default=str)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from datetime import timedelta
+import inspect
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -29,6 +30,7 @@ from homeassistant.setup import async_setup_component
 from .conftest import (
     FLEET_ICCIDS,
     answer_fleet,
+    find_device,
     load_json,
     setup_integration,
     sim_url,
@@ -57,7 +59,7 @@ async def _poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
 def _sim_device(
     device_registry: dr.DeviceRegistry, iccid: str
 ) -> dr.DeviceEntry | None:
-    return device_registry.async_get_device(identifiers={(DOMAIN, iccid)})
+    return find_device(device_registry.hass, (DOMAIN, iccid))
 
 
 @pytest.mark.usefixtures("mock_details")
@@ -69,9 +71,7 @@ async def test_each_sim_is_a_device_under_the_account(
     """SIMs are named by label (else ICCID) and hang off a 1NCE account service."""
     await setup_integration(hass, mock_config_entry, PLATFORMS)
 
-    account = device_registry.async_get_device(
-        identifiers={(DOMAIN, mock_config_entry.entry_id)}
-    )
+    account = find_device(hass, (DOMAIN, mock_config_entry.entry_id))
     assert account is not None
     assert (account.name, account.manufacturer, account.entry_type) == (
         "1NCE account",
@@ -231,7 +231,12 @@ async def _remove_device(
     entry_id: str,
 ) -> bool:
     client = await hass_ws_client(hass)
-    response = await client.remove_device(device_id, entry_id)
+    # Home Assistant 2026.x removes a device by its id alone (it has one entry);
+    # before, the user removes it from one entry.
+    if len(inspect.signature(client.remove_device).parameters) == 1:
+        response = await client.remove_device(device_id)
+    else:
+        response = await client.remove_device(device_id, entry_id)
     return bool(response["success"])
 
 
@@ -248,7 +253,7 @@ async def test_only_a_sim_no_longer_listed_can_be_deleted_by_hand(
     await setup_integration(hass, mock_config_entry, PLATFORMS)
     entry_id = mock_config_entry.entry_id
     listed = _sim_device(device_registry, FLEET_ICCIDS[0])
-    account = device_registry.async_get_device(identifiers={(DOMAIN, entry_id)})
+    account = find_device(hass, (DOMAIN, entry_id))
     assert listed is not None
     assert account is not None
 

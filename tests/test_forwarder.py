@@ -39,7 +39,7 @@ from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 
-from .conftest import load_json
+from .conftest import find_device, load_json
 from .forwarder_common import (
     FOREIGN_ICCID,
     GARDEN_GATE,
@@ -243,7 +243,7 @@ async def test_sms_fires_one_event_and_the_sims_event_entity(
     response = await push(client, entry, mo_sms())
 
     assert response.status == 200
-    device = device_registry.async_get_device(identifiers={("one_nce", GARDEN_GATE)})
+    device = find_device(hass, ("one_nce", GARDEN_GATE))
     assert device is not None
     expected = {
         "iccid": GARDEN_GATE,
@@ -497,7 +497,7 @@ async def test_delivery_report_by_patch_fires_event_and_entity(
     response = await push(client, entry, delivery_report(), method="PATCH")
 
     assert response.status == 200
-    device = device_registry.async_get_device(identifiers={("one_nce", GARDEN_GATE)})
+    device = find_device(hass, ("one_nce", GARDEN_GATE))
     expected = {
         "iccid": GARDEN_GATE,
         "sms_id": 2819195,

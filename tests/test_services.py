@@ -36,6 +36,7 @@ from .conftest import (
     TOKEN_URL,
     USAGE_URL_PATTERN,
     answer_details,
+    find_device,
     load_json,
     setup_integration,
     sim_url,
@@ -113,7 +114,7 @@ async def next_detail_tick(entry: MockConfigEntry) -> None:
 
 def sim_device_id(hass: HomeAssistant, iccid: str) -> str:
     """The id of the device the integration created for a SIM."""
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, iccid)})
+    device = find_device(hass, (DOMAIN, iccid))
     assert device is not None
     return device.id
 

@@ -7,7 +7,6 @@ the user's threshold from the options rather than 1NCE's fixed 20 %.
 from __future__ import annotations
 
 from homeassistant.components.binary_sensor import (
-    BinarySensorDeviceClass,
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
@@ -15,6 +14,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import QuotaLevel
+from .compat import BinarySensorDeviceClass
 from .coordinator import OneNceConfigEntry
 from .entity import OneNceSimEntity, async_add_sim_entities
 

@@ -7,10 +7,9 @@ use them: a token, then one SIM list call. A token alone proves little, because
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-import voluptuous as vol
 from yarl import URL
 
 from homeassistant.config_entries import (
@@ -44,6 +43,7 @@ from .api import (
     OneNceConnectionError,
     OneNcePermissionError,
 )
+from .compat import vol
 from .const import (
     CONF_API_URL,
     CONF_DETAIL_INTERVAL,
@@ -95,7 +95,9 @@ _SECRET_SELECTOR: Final = TextSelector(
 _URL_SELECTOR: Final = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 
 
-def _whole_number(minimum: int, maximum: int, unit: str | None = None) -> vol.All:
+def _whole_number(
+    minimum: int, maximum: int, unit: str | None = None
+) -> Callable[[Any], Any]:
     """Ask for a whole number in a box: these are typed, not dragged."""
     config = NumberSelectorConfig(
         min=minimum, max=maximum, step=1, mode=NumberSelectorMode.BOX

@@ -23,6 +23,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import OneNceError, QuotaLevel, Sim
+from .compat import below_device, remove_device
 from .const import (
     CONF_SMS_LOW_THRESHOLD,
     DEFAULT_SMS_LOW_THRESHOLD,
@@ -164,9 +165,7 @@ def async_sync_devices(hass: HomeAssistant, entry: OneNceConfigEntry) -> None:
         }
         for iccid in sims_that_left(devices, fleet.data):
             async_forget_sim(hass, entry, iccid)
-            registry.async_update_device(
-                devices[iccid].id, remove_config_entry_id=entry.entry_id
-            )
+            remove_device(registry, devices[iccid].id, entry.entry_id)
         for iccid, device in devices.items():
             if (sim := fleet.data.get(iccid)) and device.name != sim_device_name(sim):
                 registry.async_update_device(device.id, name=sim_device_name(sim))
@@ -217,7 +216,11 @@ def _sim_device_info(sim: Sim, entry: OneNceConfigEntry) -> DeviceInfo:
         manufacturer=MANUFACTURER,
         model="IoT SIM",
         serial_number=sim.iccid,
-        via_device=(DOMAIN, entry.entry_id),
+        **below_device(
+            dr.async_get(entry.runtime_data.fleet.hass),
+            entry.entry_id,
+            (DOMAIN, entry.entry_id),
+        ),
     )
 
 

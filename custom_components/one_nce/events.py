@@ -23,6 +23,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .api.forwarder import FINAL_STATUSES, DeliveryStatus
 from .api.sms import decode_payload
+from .compat import device_by_identifier
 from .const import DOMAIN, EVENT_DELIVERY_REPORT, EVENT_SMS_RECEIVED, LOGGER
 from .coordinator import OneNceConfigEntry
 from .inbox import InboundSms, StoredPart
@@ -48,8 +49,8 @@ class ReceiverNotReadyError(HomeAssistantError):
     """The entry is not loaded, so nothing can be recorded for it now."""
 
 
-def _device_id(hass: HomeAssistant, iccid: str) -> str | None:
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, iccid)})
+def _device_id(hass: HomeAssistant, entry_id: str, iccid: str) -> str | None:
+    device = device_by_identifier(dr.async_get(hass), entry_id, (DOMAIN, iccid))
     return device.id if device is not None else None
 
 
@@ -78,7 +79,7 @@ def async_fire_sms_received(
     """Announce a received SMS (all its parts, or what came of them)."""
     first = message.parts[0]
     data: dict[str, Any] = {
-        "device_id": _device_id(hass, message.iccid),
+        "device_id": _device_id(hass, entry.entry_id, message.iccid),
         "iccid": message.iccid,
         "sms_id": first.sms_id,
         "text": decode_parts(message.parts),
@@ -121,7 +122,7 @@ async def async_dispatch_delivery_report(
             translation_domain=DOMAIN, translation_key="receiver_not_ready"
         )
     data: dict[str, Any] = {
-        "device_id": _device_id(hass, iccid),
+        "device_id": _device_id(hass, entry.entry_id, iccid),
         "iccid": iccid,
         "sms_id": sms_id,
         "status": status.value,

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-import voluptuous as vol
-
 from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import (
     HomeAssistant,
@@ -35,6 +33,7 @@ from .api import (
     SmsDirection,
 )
 from .api.sms import Encoding, decode_payload, encoding_for_dcs
+from .compat import device_belongs_to, device_by_identifier, vol
 from .const import DOMAIN
 from .coordinator import OneNceConfigEntry
 from .sending import (
@@ -160,7 +159,7 @@ def _resolve_targets(hass: HomeAssistant, data: dict[str, Any]) -> list[SimTarge
                     for domain, iccid in device.identifiers
                     if domain == DOMAIN
                     for entry in entries
-                    if entry.entry_id in device.config_entries
+                    if device_belongs_to(device, entry.entry_id)
                     and iccid in (entry.runtime_data.fleet.data or {})
                 ),
                 None,
@@ -183,7 +182,7 @@ def _resolve_targets(hass: HomeAssistant, data: dict[str, Any]) -> list[SimTarge
         if found is None:
             raise _unknown_sim(value)
         entry, iccid = found
-        device = registry.async_get_device(identifiers={(DOMAIN, iccid)})
+        device = device_by_identifier(registry, entry.entry_id, (DOMAIN, iccid))
         targets.setdefault(
             (entry.entry_id, iccid),
             SimTarget(

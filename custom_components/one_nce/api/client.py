@@ -10,6 +10,7 @@ return the models of `models.py`.
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -161,7 +162,10 @@ class OneNceClient:
         self._session = session
         # Sent as a plain header (not aiohttp's auth=) so it is visible to, and
         # the same for, every transport and test double.
-        self._basic_auth = aiohttp.BasicAuth(client_id, client_secret).encode()
+        # Built by hand: aiohttp 3.13 deprecates BasicAuth.encode(), and this
+        # is all it did (RFC 7617, Latin-1 as aiohttp's default).
+        credentials = f"{client_id}:{client_secret}".encode("latin1")
+        self._basic_auth = f"Basic {base64.b64encode(credentials).decode('ascii')}"
         self.base_url = base_url.rstrip("/")
         self.rate_limiter = rate_limiter or RateLimiter(
             RATE_LIMIT, RATE_LIMIT_WINDOW, clock=clock, sleep=sleep
