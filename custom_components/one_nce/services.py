@@ -7,6 +7,7 @@ resolves its SIMs to (loaded entry, ICCID) first and only then talks to 1NCE.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -321,20 +322,29 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+async def _ask_1nce[T](target: SimTarget, failed_key: str, request: Awaitable[T]) -> T:
+    """Await one request about a SIM; a failure fails the action, translated."""
+    try:
+        return await request
+    except OneNceError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key=failed_key,
+            translation_placeholders={"sim": target.iccid, "error": str(err)},
+        ) from err
+
+
 async def _async_list_sms(call: ServiceCall) -> ServiceResponse:
     """Return the SIM's recent SMS, newest first: the Portal's SMS tab."""
     target = _resolve_one(call.hass, dict(call.data))
     direction: str = call.data[ATTR_DIRECTION]
-    try:
-        items = await target.entry.runtime_data.client.async_list_sms(
+    items = await _ask_1nce(
+        target,
+        "list_failed",
+        target.entry.runtime_data.client.async_list_sms(
             target.iccid, per_page=MAX_LIST_LIMIT
-        )
-    except OneNceError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="list_failed",
-            translation_placeholders={"sim": target.iccid, "error": str(err)},
-        ) from err
+        ),
+    )
     if direction != DIRECTION_ALL:
         items = [sms for sms in items if sms.direction == direction]
     epoch = dt_util.utc_from_timestamp(0)
@@ -361,16 +371,13 @@ async def _async_list_events(call: ServiceCall) -> ServiceResponse:
     """Return the SIM's recent network events, newest first: the Portal's list."""
     target = _resolve_one(call.hass, dict(call.data))
     limit: int = call.data[ATTR_LIMIT]
-    try:
-        events = await target.entry.runtime_data.client.async_get_events(
+    events = await _ask_1nce(
+        target,
+        "events_failed",
+        target.entry.runtime_data.client.async_get_events(
             target.iccid, page_size=limit
-        )
-    except OneNceError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="events_failed",
-            translation_placeholders={"sim": target.iccid, "error": str(err)},
-        ) from err
+        ),
+    )
     epoch = dt_util.utc_from_timestamp(0)
     events.sort(key=lambda event: event.timestamp or epoch, reverse=True)
     return {"events": [_event_item(event) for event in events[:limit]]}
@@ -384,14 +391,7 @@ async def _async_top_up(call: ServiceCall) -> None:
         )
     target = _resolve_one(call.hass, dict(call.data))
     runtime = target.entry.runtime_data
-    try:
-        await runtime.client.async_top_up(target.iccid)
-    except OneNceError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="top_up_failed",
-            translation_placeholders={"sim": target.iccid, "error": str(err)},
-        ) from err
+    await _ask_1nce(target, "top_up_failed", runtime.client.async_top_up(target.iccid))
     runtime.details.request_soon(target.iccid)
 
 
