@@ -19,6 +19,7 @@ from custom_components.one_nce.api import (
     ConnectivityStatus,
     Quota,
     QuotaLevel,
+    QuotaStatus,
     Sim,
 )
 from custom_components.one_nce.const import CONF_SMS_LOW_THRESHOLD
@@ -122,9 +123,11 @@ async def test_a_sim_nobody_reported_on_is_unknown(
     assert hass.states.get(GARDEN_GATE).state == STATE_UNKNOWN
 
 
-def _details(volume: float | None, total: float | None) -> SimDetails:
+def _details(
+    volume: float | None, total: float | None, status: QuotaStatus | None = None
+) -> SimDetails:
     return SimDetails(
-        sms_quota=Quota(volume=volume, total_volume=total),
+        sms_quota=Quota(volume=volume, total_volume=total, status=status),
         data_quota=Quota(),
         connectivity=Connectivity(status=ConnectivityStatus.ONLINE),
         fetched_at=datetime(2025, 4, 2, tzinfo=UTC),
@@ -139,6 +142,13 @@ def _details(volume: float | None, total: float | None) -> SimDetails:
         (_details(30, 250), QuotaLevel.SUFFICIENT, QuotaLevel.LOW),
         (_details(0, 250), QuotaLevel.SUFFICIENT, QuotaLevel.EXHAUSTED),
         (_details(-2, 250), QuotaLevel.LOW, QuotaLevel.EXHAUSTED),
+        # Volume left on an expired quota cannot be spent any more.
+        (
+            _details(200, 250, QuotaStatus.EXPIRED),
+            QuotaLevel.SUFFICIENT,
+            QuotaLevel.EXHAUSTED,
+        ),
+        (_details(200, 250, QuotaStatus.ACTIVE), None, QuotaLevel.SUFFICIENT),
         # Without a total no share can be judged: the list stands in.
         (_details(5, None), QuotaLevel.LOW, QuotaLevel.LOW),
         (_details(5, 0), None, QuotaLevel.SUFFICIENT),

@@ -143,6 +143,52 @@ async def test_unreachable_api_retries_setup_later(
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
 
 
+def _timers(hass: HomeAssistant) -> list[str]:
+    """What the loop will call back later, by callback, delayed writes aside."""
+    scheduled = getattr(hass.loop, "_scheduled", [])
+    return sorted(
+        repr(handle._callback)  # noqa: SLF001
+        for handle in scheduled
+        if not handle.cancelled() and "delayed_write" not in repr(handle)
+    )
+
+
+@pytest.mark.freeze_time("2025-04-02 08:00:00+00:00")
+async def test_unload_leaves_no_timer_listener_or_poll_behind(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+    no_rate_limit: None,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Unloading cancels every timer and listener: a day passes without a request."""
+    timers_before = _timers(hass)
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(_timers(hass)) > len(timers_before), "a loaded entry polls on timers"
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert _timers(hass) == timers_before
+    # Components we depend on stay loaded with listeners of their own; what
+    # must not happen is that each load and unload of ours leaves more.
+    listeners_after_first = hass.bus.async_listeners()
+
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert _timers(hass) == timers_before
+    assert hass.bus.async_listeners() == listeners_after_first
+    calls = len(mock_details.mock_calls)
+    for step in (timedelta(minutes=1), POLL, timedelta(hours=1), timedelta(days=1)):
+        freezer.tick(step)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(mock_details.mock_calls) == calls
+
+
 async def test_outage_is_logged_once_and_recovers_alone(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
