@@ -39,17 +39,25 @@ from pathlib import Path
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from typing import Any
 
-import aiohttp
-from aiohttp import web
-
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import aiohttp  # noqa: E402
+from aiohttp import web  # noqa: E402
+
+from sandbox.ha_config import (  # noqa: E402
+    HelperComponent,
+    OneNceEntry,
+    free_port,
+    write_config,
+)
+
 ICCID = "8988228066000000001"
 WEBHOOK_ID = "bench_noop"
 EVENT_WEBHOOK_ID = "bench_event"
@@ -148,14 +156,6 @@ def process_cpu(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 # --- the stub of 1NCE ----------------------------------------------------------
 
 
@@ -233,78 +233,29 @@ async def running_stub() -> AsyncIterator[str]:
 # --- Home Assistant ---------------------------------------------------------------
 
 
-def write_config(
+def write_bench_config(
     config: Path, repo: Path, api_url: str, port: int, secret: str
 ) -> None:
     """Write the configuration directory Home Assistant is started with."""
-    components = config / "custom_components"
-    components.mkdir(parents=True)
-    (components / "one_nce").symlink_to(repo / "custom_components" / "one_nce")
-    bench = components / "bench_webhook"
-    bench.mkdir()
-    (bench / "__init__.py").write_text(BENCH_COMPONENT)
-    (bench / "manifest.json").write_text(
-        json.dumps(
-            {
-                "domain": "bench_webhook",
-                "name": "Bench webhook",
-                "codeowners": [],
-                "dependencies": ["http", "webhook"],
-                "documentation": "https://example.com",
-                "requirements": [],
-                "version": "0.0.1",
-            }
-        )
-    )
-    # Home Assistant will not start without its frontend, whose files the test
-    # venv lacks: an empty development checkout of it is enough.
-    frontend = config / "frontend_repo"
-    for folder in ("static", "frontend_latest", "frontend_es5"):
-        (frontend / "hass_frontend" / folder).mkdir(parents=True)
-    (config / "configuration.yaml").write_text(
-        "homeassistant:\n"
-        "  name: Bench\n"
-        "  time_zone: UTC\n"
-        "  external_url: https://bench.example.com\n"
-        "http:\n"
-        "  server_host: 127.0.0.1\n"
-        f"  server_port: {port}\n"
-        "frontend:\n"
-        f"  development_repo: {frontend}\n"
-        "bench_webhook:\n"
-        "logger:\n"
-        "  default: warning\n"
-    )
-    storage = config / ".storage"
-    storage.mkdir()
-    entry = {
-        "entry_id": "01JBENCH0ENTRY00000000000",
-        "version": 1,
-        "minor_version": 1,
-        "domain": "one_nce",
-        "title": "1NCE bench",
-        "data": {
-            "client_id": "bench-client",
-            "client_secret": "bench-secret",
-            "api_url": api_url,
-            "forwarder_secret": secret,
-        },
-        "options": {},
-        "source": "user",
-        "unique_id": "bench-client",
-        "disabled_by": None,
-        "pref_disable_new_entities": False,
-        "pref_disable_polling": False,
-    }
-    (storage / "core.config_entries").write_text(
-        json.dumps(
-            {
-                "version": 1,
-                "minor_version": 1,
-                "key": "core.config_entries",
-                "data": {"entries": [entry]},
-            }
-        )
+    write_config(
+        config,
+        name="Bench",
+        port=port,
+        entry=OneNceEntry(
+            entry_id="01JBENCH0ENTRY00000000000",
+            title="1NCE bench",
+            client_id="bench-client",
+            client_secret="bench-secret",
+            api_url=api_url,
+            forwarder_secret=secret,
+        ),
+        helper=HelperComponent(
+            domain="bench_webhook",
+            name="Bench webhook",
+            source=BENCH_COMPONENT,
+            dependencies=("http", "webhook"),
+        ),
+        repo=repo,
     )
 
 
@@ -447,7 +398,7 @@ async def bench(args: argparse.Namespace) -> int:
     process: subprocess.Popen[bytes] | None = None
     try:
         async with running_stub() as api_url:
-            write_config(config, args.repo, api_url, port, secret)
+            write_bench_config(config, args.repo, api_url, port, secret)
             with log.open("wb") as out:
                 process = subprocess.Popen(  # noqa: ASYNC220  # started once
                     [

@@ -16,7 +16,6 @@ import json
 import os
 from pathlib import Path
 import signal
-import socket
 import subprocess
 import sys
 from typing import Any
@@ -27,7 +26,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.one_nce.const import (
     CONF_API_URL,
-    CONF_FORWARDER_SECRET,
     DOMAIN,
 )
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
@@ -41,6 +39,7 @@ from sandbox import (
     create_app,
 )
 from sandbox.fleet import SimState
+from sandbox.ha_config import HelperComponent, OneNceEntry, write_config
 
 REPO = Path(__file__).resolve().parent.parent
 # The sandbox's six example SIMs; the fourth is disabled and cannot send.
@@ -195,84 +194,23 @@ async def async_setup(hass, config):
 '''
 
 
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def write_ha_config(config: Path, api_url: str, port: int) -> None:
     """A configuration directory: the integration, the probe, one 1NCE entry."""
-    components = config / "custom_components"
-    components.mkdir(parents=True)
-    (components / "one_nce").symlink_to(REPO / "custom_components" / "one_nce")
-    probe = components / PROBE_DOMAIN
-    probe.mkdir()
-    (probe / "__init__.py").write_text(PROBE_COMPONENT)
-    (probe / "manifest.json").write_text(
-        json.dumps(
-            {
-                "domain": PROBE_DOMAIN,
-                "name": "Fault probe",
-                "codeowners": [],
-                "dependencies": ["http"],
-                "documentation": "https://example.com",
-                "requirements": [],
-                "version": "0.0.1",
-            }
-        )
-    )
-    # Home Assistant will not start without its frontend, whose files the test
-    # venv lacks: an empty development checkout of it is enough.
-    frontend = config / "frontend_repo"
-    for folder in ("static", "frontend_latest", "frontend_es5"):
-        (frontend / "hass_frontend" / folder).mkdir(parents=True)
-    (config / "configuration.yaml").write_text(
-        "homeassistant:\n"
-        "  name: Fault test\n"
-        "  time_zone: UTC\n"
-        "  external_url: https://fault.example.com\n"
-        "http:\n"
-        "  server_host: 127.0.0.1\n"
-        f"  server_port: {port}\n"
-        "frontend:\n"
-        f"  development_repo: {frontend}\n"
-        f"{PROBE_DOMAIN}:\n"
-        "logger:\n"
-        "  default: warning\n"
-    )
-    storage = config / ".storage"
-    storage.mkdir()
-    entry = {
-        "entry_id": "01JFAULT0ENTRY00000000000",
-        "version": 1,
-        "minor_version": 1,
-        "domain": DOMAIN,
-        "title": "1NCE",
-        "data": {
-            CONF_CLIENT_ID: DEFAULT_CLIENT_ID,
-            CONF_CLIENT_SECRET: DEFAULT_CLIENT_SECRET,
-            CONF_API_URL: api_url,
-            CONF_FORWARDER_SECRET: E2E_SECRET,
-        },
-        "options": {},
-        "source": "user",
-        "unique_id": DEFAULT_CLIENT_ID,
-        "disabled_by": None,
-        "pref_disable_new_entities": False,
-        "pref_disable_polling": False,
-    }
-    (storage / "core.config_entries").write_text(
-        json.dumps(
-            {
-                "version": 1,
-                "minor_version": 1,
-                "key": "core.config_entries",
-                "data": {"entries": [entry]},
-            }
-        )
+    write_config(
+        config,
+        name="Fault test",
+        port=port,
+        entry=OneNceEntry(
+            entry_id="01JFAULT0ENTRY00000000000",
+            title="1NCE",
+            client_id=DEFAULT_CLIENT_ID,
+            client_secret=DEFAULT_CLIENT_SECRET,
+            api_url=api_url,
+            forwarder_secret=E2E_SECRET,
+        ),
+        helper=HelperComponent(
+            domain=PROBE_DOMAIN, name="Fault probe", source=PROBE_COMPONENT
+        ),
     )
 
 

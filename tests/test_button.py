@@ -66,6 +66,8 @@ async def test_pressing_resets_and_rereads_that_sims_status_soon(
     assert [(call[0], str(call[1])) for call in mock_details.mock_calls] == [
         ("POST", sim_url(FLEET_ICCIDS[0], "/reset"))
     ]
+    # 1NCE's reset takes no body: the ICCID in the path says it all.
+    assert mock_details.mock_calls[0][2] is None
 
     freezer.tick(timedelta(minutes=1, seconds=1))
     async_fire_time_changed(hass)

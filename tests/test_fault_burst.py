@@ -24,6 +24,7 @@ from custom_components.one_nce.const import EVENT_SMS_RECEIVED, FORWARDER_PATH
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from sandbox import Faults, Sandbox
+from sandbox.ha_config import free_port
 
 from .conftest import setup_integration
 from .fault_common import (
@@ -31,7 +32,6 @@ from .fault_common import (
     PROBE_RELOAD,
     SENDING_ICCIDS,
     HomeAssistantProcess,
-    free_port,
     sandbox_entry,
     start_sandbox,
     wait_for,
