@@ -22,7 +22,16 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from .conftest import FLEET_ICCIDS
-from .test_services import SMS_POST, answer_sms_posts, sent_bodies, set_up
+from .test_services import (
+    GARDEN_GATE as GARDEN_GATE_SIM,
+)
+from .test_services import (
+    SMS_POST,
+    answer_sms_posts,
+    answer_sms_posts_in_turn,
+    sent_bodies,
+    set_up,
+)
 
 GARDEN_GATE = "notify.garden_gate_sms"
 WEATHER_STATION = "notify.weather_station_sms"  # the disabled SIM
@@ -91,6 +100,30 @@ async def test_refusal_by_1nce_raises_instead_of_only_logging(
     with pytest.raises(HomeAssistantError) as raised:
         await notify(hass, GARDEN_GATE, "wake up")
     assert raised.value.translation_key == "send_failed"
+
+
+async def test_failure_after_the_first_part_names_the_part_that_went_out(
+    hass: HomeAssistant,
+    notify_api: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """A long notification cut short says which 1NCE id already went out."""
+    answer_sms_posts_in_turn(notify_api, 6026, (409, "SMSC busy"))
+
+    with pytest.raises(HomeAssistantError) as raised:
+        await notify(hass, GARDEN_GATE, "x" * 161)
+
+    assert raised.value.translation_key == "send_failed_partially"
+    assert raised.value.translation_placeholders == {
+        "sim": GARDEN_GATE_SIM,
+        "sent_parts": "1",
+        "total": "2",
+        "error": "SMSC busy",
+        "sent": f"{GARDEN_GATE_SIM}: 6026",
+    }
+    assert [sms.sms_id for sms in mock_config_entry.runtime_data.delivery.followed] == [
+        "6026"
+    ]
 
 
 async def test_disabled_sim_is_refused_before_any_request(

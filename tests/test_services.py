@@ -43,7 +43,9 @@ from .conftest import (
 )
 
 ICCID_1, ICCID_2, ICCID_3 = FLEET_ICCIDS
+GARDEN_GATE = f"Garden gate ({ICCID_1})"  # how errors name SIM 1 (SIM 2 has no label)
 SMS_POST = re.compile(r"/v2/sims/\d+/sms$")
+TRAFFIC_LIMIT = "Traffic limit of 100 SMS per month exceeded"
 INTEGRATION = Path(__file__).parent.parent / "custom_components" / DOMAIN
 
 
@@ -64,6 +66,35 @@ def answer_sms_posts(
         )
 
     aioclient_mock.post(SMS_POST, side_effect=created)
+
+
+def answer_sms_posts_in_turn(
+    aioclient_mock: AiohttpClientMocker, *answers: int | tuple[int, str]
+) -> None:
+    """Answer the SMS POSTs in order: an id is accepted, (status, text) refused."""
+    pending = iter(answers)
+
+    async def next_answer(
+        method: str, url: URL, data: Any
+    ) -> AiohttpClientMockResponse:
+        answer = next(pending)
+        if isinstance(answer, int):
+            return AiohttpClientMockResponse(
+                method, url, status=201, json={"id": str(answer)}
+            )
+        status, text = answer
+        return AiohttpClientMockResponse(
+            method, url, status=status, json={"message": text}
+        )
+
+    aioclient_mock.post(SMS_POST, side_effect=next_answer)
+
+
+def followed(entry: MockConfigEntry) -> list[tuple[str, str]]:
+    """The (ICCID, SMS id) pairs whose delivery the integration is following."""
+    return sorted(
+        (sms.iccid, sms.sms_id) for sms in entry.runtime_data.delivery.followed
+    )
 
 
 def sent_bodies(aioclient_mock: AiohttpClientMocker) -> list[dict[str, Any]]:
@@ -281,15 +312,57 @@ async def test_every_optional_field_reaches_1nce(
     }
 
 
-async def test_expiry_at_without_zone_means_home_assistant_local_time(
-    hass: HomeAssistant, sms_api: AiohttpClientMocker
+@pytest.mark.parametrize(
+    "expiry",
+    [{"hours": 12}, "12:00:00", 43200, {"minutes": 720}],
+    ids=["mapping", "hh-mm-ss", "seconds", "minutes"],
+)
+async def test_expiry_as_a_duration_counts_from_now(
+    hass: HomeAssistant, sms_api: AiohttpClientMocker, expiry: Any
 ) -> None:
-    """The UI's date picker sends local time; 1NCE gets the same moment in UTC."""
+    """However YAML writes a duration, 1NCE gets now plus that duration."""
+    before = dt_util.utcnow().replace(microsecond=0)
+    await send(hass, iccid=ICCID_1, message="Ping", expiry=expiry)
+    after = dt_util.utcnow()
+
+    sent = datetime.fromisoformat(sent_bodies(sms_api)[0]["expiry_date"])
+    assert before + timedelta(hours=12) <= sent <= after + timedelta(hours=12)
+
+
+@pytest.mark.parametrize(
+    ("field", "expiry", "expected"),
+    [
+        ("expiry", "2030-04-03 08:00:00", "2030-04-03T06:00:00.000+00:00"),
+        ("expiry", "2030-04-03T08:00:00", "2030-04-03T06:00:00.000+00:00"),
+        ("expiry", "2030-04-03T08:00:00+00:00", "2030-04-03T08:00:00.000+00:00"),
+        ("expiry", datetime(2030, 4, 3, 8), "2030-04-03T06:00:00.000+00:00"),
+        ("expiry_at", "2030-04-03 08:00:00", "2030-04-03T06:00:00.000+00:00"),
+    ],
+    ids=["local-space", "local-iso", "with-zone", "datetime-object", "expiry_at"],
+)
+async def test_expiry_as_a_moment_means_home_assistant_local_time_unless_zoned(
+    hass: HomeAssistant,
+    sms_api: AiohttpClientMocker,
+    field: str,
+    expiry: Any,
+    expected: str,
+) -> None:
+    """A date and time without a zone is local; `expiry_at` still works as before."""
     await hass.config.async_set_time_zone("Europe/Berlin")
 
-    await send(hass, iccid=ICCID_1, message="Ping", expiry_at="2030-04-03 08:00:00")
+    await send(hass, iccid=ICCID_1, message="Ping", **{field: expiry})
 
-    assert sent_bodies(sms_api)[0]["expiry_date"] == "2030-04-03T06:00:00.000+00:00"
+    assert sent_bodies(sms_api)[0]["expiry_date"] == expected
+
+
+async def test_expiry_that_is_neither_says_what_it_expects(
+    hass: HomeAssistant, sms_api: AiohttpClientMocker
+) -> None:
+    """A typo is refused naming both accepted forms, and nothing is sent."""
+    with pytest.raises(vol.Invalid, match=r"a duration .* or a date and time"):
+        await send(hass, iccid=ICCID_1, message="Ping", expiry="next tuesday")
+
+    assert sms_api.mock_calls == []
 
 
 async def test_one_message_goes_to_every_target_once(
@@ -361,16 +434,39 @@ async def test_sending_refreshes_the_sms_volume_at_the_next_tick(
             "too_many_parts",
             {"parts_needed": "7", "max_parts": "6"},
         ),
-        ({"message": "Hi", "udh": "05000"}, "invalid_hex", {"field": "udh"}),
+        ({"message": "Hi", "udh": "05000"}, "invalid_udh", None),
+        ({"message": "Hi", "udh": "0600"}, "invalid_udh", None),
+        ({"message": "0x48", "encoding": "binary"}, "invalid_binary_message", None),
         (
-            {"message": "0x48", "encoding": "binary"},
-            "invalid_hex",
-            {"field": "payload"},
+            {"message": "a" * 154, "udh": "050003CC0101"},
+            "udh_message_too_long",
+            {"header": "6", "room": "153", "alphabet": "GSM 7-bit", "needed": "154"},
+        ),
+        (
+            {"message": "€" * 77, "udh": "050003CC0101"},
+            "udh_message_too_long",
+            {"header": "6", "room": "153", "alphabet": "GSM 7-bit", "needed": "154"},
+        ),
+        (
+            {"message": "🔥" * 34, "udh": "050003CC0101"},
+            "udh_message_too_long",
+            {"header": "6", "room": "67", "alphabet": "UCS-2", "needed": "68"},
+        ),
+        (
+            {"message": "ab" * 135, "encoding": "binary", "udh": "050003CC0101"},
+            "udh_payload_too_long",
+            {"header": "6", "room": "134", "needed": "135"},
         ),
         (
             {"message": "Façade €", "encoding": "gsm7"},
             "not_gsm7",
             {"characters": "ç"},
+        ),
+        (
+            {"message": "Hi", "expiry": "2020-01-01 00:00:00"},
+            "expiry_in_past",
+            # Local time: the tests' Home Assistant runs in US/Pacific.
+            {"expiry": "2020-01-01T00:00:00-08:00"},
         ),
         (
             {"message": "Hi", "expiry_at": "2020-01-01 00:00:00"},
@@ -383,8 +479,14 @@ async def test_sending_refreshes_the_sms_volume_at_the_next_tick(
         "empty",
         "over-part-cap",
         "bad-udh",
+        "udh-length-byte",
         "bad-binary",
+        "udh-gsm7-too-long",
+        "udh-gsm7-extension-too-long",
+        "udh-ucs2-too-long",
+        "udh-binary-too-long",
         "not-gsm7",
+        "expiry-past",
         "expiry-at-past",
         "expiry-zero",
     ],
@@ -403,7 +505,81 @@ async def test_unsendable_messages_are_refused_with_a_reason(
     assert err.value.translation_domain == DOMAIN
     assert err.value.translation_key == key
     if placeholders is not None:
-        assert err.value.translation_placeholders == placeholders
+        assert (err.value.translation_placeholders or {}) == placeholders
+    assert sms_api.mock_calls == []
+
+
+@pytest.mark.parametrize(
+    ("message", "encoding"),
+    [("a" * 153, "auto"), ("€" * 76 + "a", "auto"), ("🔥" * 33 + "a", "auto")],
+    ids=["gsm7", "gsm7-extension", "ucs2"],
+)
+async def test_message_with_own_header_that_fits_is_sent_whole(
+    hass: HomeAssistant, sms_api: AiohttpClientMocker, message: str, encoding: str
+) -> None:
+    """The room the refusal names is exactly what fits: one unit less is sent."""
+    await send(hass, iccid=ICCID_1, message=message, udh="050003CC0101")
+
+    assert [(body["payload"], body["udh"]) for body in sent_bodies(sms_api)] == [
+        (message, "050003CC0101")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        (
+            {"message": "Hi", "udh": "XY"},
+            "The user data header (UDH) is not valid. Write it as pairs of "
+            "hexadecimal digits",
+        ),
+        (
+            {"message": "0x48", "encoding": "binary"},
+            "With the binary encoding, the message is the payload as hexadecimal "
+            "digits",
+        ),
+        (
+            {"message": "a" * 200, "udh": "050003CC0101"},
+            "A message with its own user data header (UDH) is sent as a single SMS "
+            "and never split. Next to this 6-byte header, one SMS holds 153 "
+            "characters in GSM 7-bit",
+        ),
+    ],
+    ids=["udh", "binary", "udh-too-long"],
+)
+async def test_refusals_name_fields_as_the_ui_does(
+    hass: HomeAssistant,
+    sms_api: AiohttpClientMocker,
+    data: dict[str, str],
+    text: str,
+) -> None:
+    """No internal field name, and no advice to raise a cap that would not help."""
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, iccid=ICCID_1, **data)
+
+    assert str(err.value).startswith(text)
+    assert "options" not in str(err.value)
+    assert "udh" not in str(err.value)
+    assert "field" not in str(err.value)
+
+
+async def test_refusal_the_codec_has_no_text_for_still_reaches_the_user(
+    hass: HomeAssistant,
+    sms_api: AiohttpClientMocker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A refusal added to the codec later is shown in its English words, not lost."""
+
+    def refuse(*args: Any, **kwargs: Any) -> list[sms_codec.SmsPart]:
+        raise sms_codec.SmsEncodingError("Some new reason")
+
+    monkeypatch.setattr("custom_components.one_nce.sending.split_message", refuse)
+
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, iccid=ICCID_1, message="Hi")
+
+    assert err.value.translation_key == "message_not_sendable"
+    assert str(err.value) == "The message cannot be sent as given: Some new reason"
     assert sms_api.mock_calls == []
 
 
@@ -471,13 +647,23 @@ async def test_one_bad_target_stops_the_whole_send(
     assert sms_api.mock_calls == []
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"volume": 0},
+        # 1NCE's v2 marks a quota past its expiry date; what is left is lost.
+        {"volume": 200, "status": "EXPIRED"},
+    ],
+    ids=["none_left", "expired"],
+)
 async def test_sim_without_sms_volume_is_refused(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
     mock_api: AiohttpClientMocker,
+    change: dict[str, object],
 ) -> None:
-    """An exact volume of 0 wins over the list's 'more than 20 %' level."""
-    quota = load_json("quota_sms_1.json") | {"volume": 0}
+    """An exact quota that cannot be spent wins over the list's 'more than 20 %'."""
+    quota = load_json("quota_sms_1.json") | change
     mock_api.get(sim_url(ICCID_1, "/quota/sms"), json=quota)
     for number in (1, 2, 3):
         answer_details(mock_api, number)
@@ -603,18 +789,54 @@ async def test_actions_exist_before_any_account_loaded(hass: HomeAssistant) -> N
 # --- send_sms: what 1NCE refuses ----------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "status",
+    [
+        HTTPStatus.BAD_REQUEST,
+        HTTPStatus.FORBIDDEN,
+        HTTPStatus.NOT_FOUND,
+        HTTPStatus.CONFLICT,
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+    ],
+    ids=["400", "403", "404", "409", "422"],
+)
 async def test_monthly_traffic_limit_is_explained_with_1nces_words(
-    hass: HomeAssistant, loaded: AiohttpClientMocker
+    hass: HomeAssistant, loaded: AiohttpClientMocker, status: HTTPStatus
 ) -> None:
-    """The organisation's SMS limit is something the user can change: say so."""
-    limit = "Traffic limit of 100 SMS per month exceeded"
-    loaded.post(SMS_POST, status=HTTPStatus.BAD_REQUEST, json={"message": limit})
+    """1NCE's words decide, whatever status it refuses with: the user can fix it."""
+    loaded.post(SMS_POST, status=status, json={"message": TRAFFIC_LIMIT})
 
     with pytest.raises(ServiceValidationError) as err:
         await send(hass, iccid=ICCID_1, message="Hi")
 
     assert err.value.translation_key == "traffic_limit_exceeded"
-    assert err.value.translation_placeholders == {"sim": ICCID_1, "error": limit}
+    assert err.value.translation_placeholders == {
+        "sim": GARDEN_GATE,
+        "error": TRAFFIC_LIMIT,
+    }
+    assert str(err.value) == (
+        f"1NCE refused the SMS to {GARDEN_GATE} because the monthly SMS limit of "
+        f"your organisation is reached: {TRAFFIC_LIMIT}. The limit can be changed "
+        "in the 1NCE Portal"
+    )
+
+
+async def test_rate_limit_is_not_mistaken_for_the_traffic_limit(
+    hass: HomeAssistant, loaded: AiohttpClientMocker
+) -> None:
+    """1NCE's 429 (slow down, try later) is not the monthly limit the user can raise."""
+    loaded.post(
+        SMS_POST,
+        status=HTTPStatus.TOO_MANY_REQUESTS,
+        headers={"Retry-After": "3600"},
+        json={"message": "Too Many Requests"},
+    )
+
+    with pytest.raises(HomeAssistantError) as err:
+        await send(hass, iccid=ICCID_1, message="Hi")
+
+    assert not isinstance(err.value, ServiceValidationError)
+    assert err.value.translation_key == "send_failed"
 
 
 async def test_other_refusal_is_a_send_failure(
@@ -633,11 +855,12 @@ async def test_other_refusal_is_a_send_failure(
     assert not isinstance(err.value, ServiceValidationError)
     assert err.value.translation_key == "send_failed"
     assert err.value.translation_placeholders == {
-        "sim": ICCID_1,
-        "sent": "0",
-        "total": "1",
+        "sim": GARDEN_GATE,
         "error": "source_address too long",
     }
+    assert str(err.value) == (
+        f"Sending the SMS to {GARDEN_GATE} failed: source_address too long"
+    )
 
 
 async def test_failure_midway_says_how_many_parts_went_out(
@@ -664,14 +887,97 @@ async def test_failure_midway_says_how_many_parts_went_out(
     with pytest.raises(HomeAssistantError) as err:
         await send(hass, iccid=ICCID_1, message="a" * 161)
 
-    assert err.value.translation_key == "send_failed"
+    assert err.value.translation_key == "send_failed_partially"
     placeholders = err.value.translation_placeholders
-    assert (placeholders["sent"], placeholders["total"]) == ("1", "2")
+    assert (placeholders["sent_parts"], placeholders["total"]) == ("1", "2")
+    assert placeholders["sent"] == f"{GARDEN_GATE}: 1"
 
     # The accepted part used volume, so the quota is re-read at the next tick.
     loaded.mock_calls.clear()
     await next_detail_tick(mock_config_entry)
     assert ("GET", f"/management-api/v2/sims/{ICCID_1}/quota/sms") in calls(loaded)
+
+
+async def test_failure_at_part_3_names_the_ids_of_parts_1_and_2(
+    hass: HomeAssistant,
+    loaded: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """Parts already sent are on their way: their ids are named and followed."""
+    answer_sms_posts_in_turn(loaded, 6026, 6027, (409, "SMSC busy"))
+
+    with pytest.raises(HomeAssistantError) as err:
+        await send(hass, iccid=ICCID_1, message="a" * 400)
+
+    assert not isinstance(err.value, ServiceValidationError)
+    assert err.value.translation_key == "send_failed_partially"
+    assert err.value.translation_placeholders == {
+        "sim": GARDEN_GATE,
+        "sent_parts": "2",
+        "total": "3",
+        "error": "SMSC busy",
+        "sent": f"{GARDEN_GATE}: 6026, 6027",
+    }
+    assert str(err.value) == (
+        f"Sending the SMS to {GARDEN_GATE} failed after 2 of its 3 parts: SMSC "
+        "busy. 1NCE had already accepted these SMS, which stay on their way and "
+        "count against the SMS volume (SIM: SMS ids): "
+        f"{GARDEN_GATE}: 6026, 6027"
+    )
+    assert followed(mock_config_entry) == [(ICCID_1, "6026"), (ICCID_1, "6027")]
+
+
+async def test_failure_at_the_second_sim_names_what_the_first_got(
+    hass: HomeAssistant,
+    loaded: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """SIM 1 got its SMS before SIM 2 failed: the error says so, with the id."""
+    answer_sms_posts_in_turn(loaded, 6026, (409, "SMSC busy"))
+
+    with pytest.raises(HomeAssistantError) as err:
+        await send(hass, iccid=[ICCID_1, ICCID_2], message="Gates: close")
+
+    assert err.value.translation_key == "send_failed_partially"
+    assert err.value.translation_placeholders == {
+        "sim": ICCID_2,
+        "sent_parts": "0",
+        "total": "1",
+        "error": "SMSC busy",
+        "sent": f"{GARDEN_GATE}: 6026",
+    }
+    assert followed(mock_config_entry) == [(ICCID_1, "6026")]
+
+
+async def test_traffic_limit_partway_names_every_sms_already_accepted(
+    hass: HomeAssistant,
+    loaded: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """The limit hit at SIM 2's second part: SIM 1's parts and SIM 2's first are named."""
+    answer_sms_posts_in_turn(
+        loaded, 6026, 6027, 6028, (HTTPStatus.FORBIDDEN, TRAFFIC_LIMIT)
+    )
+
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, iccid=[ICCID_1, ICCID_2], message="a" * 200)
+
+    assert err.value.translation_key == "traffic_limit_exceeded_partially"
+    assert err.value.translation_placeholders == {
+        "sim": ICCID_2,
+        "sent_parts": "1",
+        "total": "2",
+        "error": TRAFFIC_LIMIT,
+        "sent": f"{GARDEN_GATE}: 6026, 6027; {ICCID_2}: 6028",
+    }
+    assert str(err.value).endswith(
+        f"(SIM: SMS ids): {GARDEN_GATE}: 6026, 6027; {ICCID_2}: 6028"
+    )
+    assert followed(mock_config_entry) == [
+        (ICCID_1, "6026"),
+        (ICCID_1, "6027"),
+        (ICCID_2, "6028"),
+    ]
 
 
 # --- the shared sending path (what the notify entity calls) -------------------
@@ -688,7 +994,10 @@ async def test_send_path_returns_the_ids_of_all_parts(
     )
 
     assert sent == SentSms(
-        iccid=ICCID_1, sms_ids=("6026", "6027"), encoding=sms_codec.Encoding.UCS2
+        iccid=ICCID_1,
+        name=GARDEN_GATE,
+        sms_ids=("6026", "6027"),
+        encoding=sms_codec.Encoding.UCS2,
     )
     assert [body["dcs"] for body in sent_bodies(sms_api)] == [8, 8]
 
@@ -848,6 +1157,103 @@ async def test_list_shows_the_sms_tab_newest_first(
             },
         ]
     }
+
+
+def sms_pages(
+    aioclient_mock: AiohttpClientMocker, items: list[dict[str, Any]], *, size: int = 100
+) -> None:
+    """Serve `items` as 1NCE does: in pages of `size`, in the order given."""
+
+    async def page(method: str, url: URL, data: Any) -> AiohttpClientMockResponse:
+        number = int(url.query["page"])
+        assert url.query["per_page"] == str(size)
+        chunk = items[(number - 1) * size : number * size]
+        return AiohttpClientMockResponse(method, url, json=chunk)
+
+    aioclient_mock.get(sim_url(ICCID_1, "/sms"), side_effect=page)
+
+
+def listed_sms(count: int, *, start: int = 7000) -> list[dict[str, Any]]:
+    """`count` SMS, a minute apart, in an order that is neither old- nor new-first."""
+    first = datetime(2025, 4, 1, tzinfo=dt_util.UTC)
+    # A fixed shuffle (0, 167, 84, 1, ... for 250): the newest on the last page.
+    order = sorted(range(count), key=lambda number: number * 3 % count)
+    return [
+        {
+            "id": start + number,
+            "submit_date": (first + timedelta(minutes=number)).isoformat(),
+            "payload": f"#{number}",
+            "dcs": 0,
+            "status": {"id": 4},
+            "sms_type": {"id": 1 + number % 2},
+        }
+        for number in order
+    ]
+
+
+def page_requests(aioclient_mock: AiohttpClientMocker) -> list[str]:
+    return [url.query["page"] for _, url, _, _ in aioclient_mock.mock_calls]
+
+
+async def test_list_reads_every_page_and_returns_the_newest(
+    hass: HomeAssistant, loaded: AiohttpClientMocker
+) -> None:
+    """250 SMS over three pages, in no order: the newest come back, newest first."""
+    items = listed_sms(250)
+    newest = max(items, key=lambda item: item["id"])
+    assert items.index(newest) >= 200  # on the third page
+    sms_pages(loaded, items)
+
+    response = await call(hass, "list_sms", iccid=ICCID_1, limit=100)
+
+    assert page_requests(loaded) == ["1", "2", "3"]
+    assert [item["id"] for item in response["sms"]] == [
+        str(sms_id) for sms_id in range(7249, 7149, -1)
+    ]
+
+
+async def test_list_direction_and_limit_apply_after_reading_all_pages(
+    hass: HomeAssistant, loaded: AiohttpClientMocker
+) -> None:
+    """Filtering happens over all pages, so the newest received SMS are found."""
+    sms_pages(loaded, listed_sms(250))
+
+    response = await call(hass, "list_sms", iccid=ICCID_1, direction="mo", limit=3)
+
+    assert [item["id"] for item in response["sms"]] == ["7249", "7247", "7245"]
+    assert {item["direction"] for item in response["sms"]} == {"mo"}
+
+
+async def test_list_stops_when_1nce_ignores_the_page(
+    hass: HomeAssistant, loaded: AiohttpClientMocker
+) -> None:
+    """A server answering page 1 to every page is asked twice, not twenty times."""
+    same = listed_sms(100)
+    loaded.get(sim_url(ICCID_1, "/sms"), json=same)
+
+    response = await call(hass, "list_sms", iccid=ICCID_1)
+
+    assert page_requests(loaded) == ["1", "2"]
+    assert len(response["sms"]) == 20
+
+
+async def test_list_reads_at_most_twenty_pages(
+    hass: HomeAssistant, loaded: AiohttpClientMocker
+) -> None:
+    """An endless list costs at most 20 requests (2,000 SMS, far over a week's)."""
+
+    async def endless(method: str, url: URL, data: Any) -> AiohttpClientMockResponse:
+        number = int(url.query["page"])
+        return AiohttpClientMockResponse(
+            method, url, json=listed_sms(100, start=number * 1000)
+        )
+
+    loaded.get(sim_url(ICCID_1, "/sms"), side_effect=endless)
+
+    response = await call(hass, "list_sms", iccid=ICCID_1, limit=1)
+
+    assert page_requests(loaded) == [str(number) for number in range(1, 21)]
+    assert [item["id"] for item in response["sms"]] == ["20099"]
 
 
 async def test_list_filters_by_direction_and_limits_the_count(
@@ -1080,6 +1486,4 @@ def test_every_action_field_and_error_is_translated(path: str) -> None:
         for field in _fields(service):
             assert translated["fields"][field]["name"], (name, field)
             assert translated["fields"][field]["description"], (name, field)
-    codes = {error.code for error in sms_codec.SmsEncodingError.__subclasses__()}
-    for key in codes | {"unknown_sim", "send_failed", "traffic_limit_exceeded"}:
-        assert strings["exceptions"][key]["message"], key
+    # Which error keys the code uses is tests/test_translations.py's subject.

@@ -9,24 +9,33 @@ first SMS leaves.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+import math
 import secrets
 from typing import Final
 
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
 
-from .api import OneNceError, OneNceInvalidRequestError, QuotaLevel, Sim
+from .api import OneNceError, QuotaLevel, Sim
 from .api.sms import (
+    EmptyMessageError,
     Encoding,
+    InvalidHexError,
+    MessageTooLongError,
+    NotEncodableError,
     SmsEncodingError,
     SmsPart,
+    choose_encoding,
     encoding_for_dcs,
+    gsm7_septets,
     split_message,
 )
 from .const import CONF_MAX_SMS_PARTS, DEFAULT_MAX_SMS_PARTS, DOMAIN
 from .coordinator import OneNceConfigEntry
+from .sms_volume import sms_level
 
 # 1NCE's ids for the kind of sender address shown on the device.
 SOURCE_ADDRESS_TYPES: Final = {
@@ -34,9 +43,15 @@ SOURCE_ADDRESS_TYPES: Final = {
     "national": 161,
     "alphanumeric": 208,
 }
-# How 1NCE words a refusal because the organisation's monthly limit is used up.
+# How 1NCE words a refusal because the organisation's monthly limit is used up
+# ("Traffic limit of X SMS per month exceeded"), whatever HTTP status it uses.
 _TRAFFIC_LIMIT_MARKER: Final = "traffic limit"
 _REFERENCE_COUNT: Final = 256
+# One SMS carries 140 bytes of user data, a caller's own header included.
+_USER_DATA_BYTES: Final = 140
+# How the alphabets are named in messages: technical names, the same in every
+# language, so they need no translation.
+_ALPHABET_NAMES: Final = {Encoding.GSM7: "GSM 7-bit", Encoding.UCS2: "UCS-2"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,6 +76,7 @@ class PreparedSms:
 
     entry: OneNceConfigEntry
     iccid: str
+    name: str
     sms: OutgoingSms
     parts: tuple[SmsPart, ...]
 
@@ -72,9 +88,14 @@ class PreparedSms:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SentSms:
-    """What 1NCE accepted: one id per part, for matching delivery reports."""
+    """What 1NCE accepted: one id per part, for matching delivery reports.
+
+    `name` is the SIM as its owner knows it, for messages about SMS that
+    already went out when a later one failed.
+    """
 
     iccid: str
+    name: str
     sms_ids: tuple[str, ...]
     encoding: Encoding
 
@@ -104,10 +125,9 @@ def check_sim_can_receive(entry: OneNceConfigEntry, iccid: str) -> Sim:
             translation_placeholders={"sim": describe_sim(sim)},
         )
     details = (entry.runtime_data.details.data or {}).get(iccid)
-    volume = details.sms_quota.volume if details is not None else None
-    if (volume is not None and volume <= 0) or (
-        volume is None and sim.sms_quota_level is QuotaLevel.EXHAUSTED
-    ):
+    # The same judgement as the SIM's quota state sensor: nothing left, an
+    # overdrawn or an expired quota. The threshold only tells low from plenty.
+    if sms_level(sim, details, threshold=0) is QuotaLevel.EXHAUSTED:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="sms_volume_exhausted",
@@ -121,10 +141,11 @@ def prepare_sms(entry: OneNceConfigEntry, iccid: str, sms: OutgoingSms) -> Prepa
 
     Raises ServiceValidationError with a translation for every mistake a user
     can fix: an unusable SIM, an expiry in the past, a message that is empty,
-    too long for the entry's part cap, not hex where hex is needed, or not
-    encodable in the alphabet the user forced.
+    too long for the entry's part cap (or, with its own header, for one SMS),
+    not hex where hex is needed, or not encodable in the alphabet the user
+    forced.
     """
-    check_sim_can_receive(entry, iccid)
+    sim = check_sim_can_receive(entry, iccid)
     if sms.expires is not None and sms.expires <= dt_util.utcnow():
         raise ServiceValidationError(
             translation_domain=DOMAIN,
@@ -145,20 +166,108 @@ def prepare_sms(entry: OneNceConfigEntry, iccid: str, sms: OutgoingSms) -> Prepa
             max_parts=max_parts,
         )
     except SmsEncodingError as err:
-        raise ServiceValidationError(
+        raise _refusal(sms, err) from err
+    return PreparedSms(
+        entry=entry,
+        iccid=iccid,
+        name=describe_sim(sim),
+        sms=sms,
+        parts=tuple(parts),
+    )
+
+
+def _refusal(sms: OutgoingSms, err: SmsEncodingError) -> ServiceValidationError:
+    """Say in the user's words what is wrong with the message.
+
+    Each field and case has its own text, so that no internal field name
+    reaches the user and no advice is given that cannot help (raising the
+    part cap does nothing for a message with its own header).
+    """
+    if isinstance(err, InvalidHexError):
+        return ServiceValidationError(
             translation_domain=DOMAIN,
-            translation_key=err.code,
-            translation_placeholders=err.placeholders,
-        ) from err
-    return PreparedSms(entry=entry, iccid=iccid, sms=sms, parts=tuple(parts))
+            translation_key=(
+                "invalid_udh" if err.field == "udh" else "invalid_binary_message"
+            ),
+        )
+    if isinstance(err, MessageTooLongError) and sms.udh:
+        return _udh_message_too_long(sms, sms.udh)
+    if isinstance(err, MessageTooLongError):
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="too_many_parts",
+            translation_placeholders={
+                "parts_needed": str(err.parts_needed),
+                "max_parts": str(err.max_parts),
+            },
+        )
+    if isinstance(err, NotEncodableError):
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="not_gsm7",
+            translation_placeholders={"characters": err.placeholders["characters"]},
+        )
+    if isinstance(err, EmptyMessageError):
+        return ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="empty_message"
+        )
+    # A refusal the codec learned after this module: its English text at least.
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="message_not_sendable",
+        translation_placeholders={"error": str(err)},
+    )
 
 
-async def async_send_prepared(prepared: PreparedSms) -> SentSms:
+def _udh_message_too_long(sms: OutgoingSms, udh: str) -> ServiceValidationError:
+    """Say how much fits next to the caller's header, in the unit that counts.
+
+    The room is 3GPP TS 23.040's arithmetic, as the codec splits by it: the
+    header takes its bytes out of the 140, and 7-bit text after it starts on
+    a septet boundary.
+    """
+    header = len(udh) // 2
+    encoding = Encoding(sms.encoding)
+    if encoding is Encoding.AUTO:
+        encoding = choose_encoding(sms.message)
+    if encoding is Encoding.BINARY:
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="udh_payload_too_long",
+            translation_placeholders={
+                "header": str(header),
+                "room": str(_USER_DATA_BYTES - header),
+                "needed": str(len(sms.message) // 2),
+            },
+        )
+    if encoding is Encoding.GSM7:
+        room = _USER_DATA_BYTES * 8 // 7 - math.ceil(header * 8 / 7)
+        needed = gsm7_septets(sms.message)
+    else:
+        room = _USER_DATA_BYTES // 2 - math.ceil(header / 2)
+        needed = len(sms.message.encode("utf-16-be")) // 2
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="udh_message_too_long",
+        translation_placeholders={
+            "header": str(header),
+            "room": str(room),
+            "alphabet": _ALPHABET_NAMES[encoding],
+            "needed": str(needed),
+        },
+    )
+
+
+async def async_send_prepared(
+    prepared: PreparedSms, *, sent_before: Sequence[SentSms] = ()
+) -> SentSms:
     """Submit each part in order; one request per part, no re-fetching.
 
     A traffic-limit refusal is the user's to fix (raise the limit in the
-    Portal), so it is a validation error with 1NCE's own words; any other
-    failure says how many parts had already gone out.
+    Portal), so it is a validation error with 1NCE's own words. Any failure
+    after something went out (an earlier part, or the SMS to the SIMs in
+    `sent_before`) names every SMS 1NCE accepted, with its id: those SMS are
+    on their way, count against the volume and are followed for delivery.
     """
     runtime = prepared.entry.runtime_data
     sms = prepared.sms
@@ -175,24 +284,16 @@ async def async_send_prepared(prepared: PreparedSms) -> SentSms:
                 expiry_date=sms.expires,
             )
             sms_ids.append(created.sms_id)
-    except OneNceInvalidRequestError as err:
-        if _TRAFFIC_LIMIT_MARKER in err.message.lower():
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="traffic_limit_exceeded",
-                translation_placeholders={"sim": prepared.iccid, "error": err.message},
-            ) from err
-        raise _send_failed(prepared, len(sms_ids), err) from err
     except OneNceError as err:
-        raise _send_failed(prepared, len(sms_ids), err) from err
+        raise _send_failed(
+            prepared, [*sent_before, _sent(prepared, sms_ids)], err
+        ) from err
     finally:
         if sms_ids:
             # The SMS volume changed; have it re-read at the next detail tick.
             runtime.details.request_soon(prepared.iccid)
             runtime.delivery.follow(prepared.iccid, sms_ids, sms.expires)
-    return SentSms(
-        iccid=prepared.iccid, sms_ids=tuple(sms_ids), encoding=prepared.encoding
-    )
+    return _sent(prepared, sms_ids)
 
 
 async def async_send_sms(
@@ -202,16 +303,63 @@ async def async_send_sms(
     return await async_send_prepared(prepare_sms(entry, iccid, sms))
 
 
+def _sent(prepared: PreparedSms, sms_ids: Sequence[str]) -> SentSms:
+    return SentSms(
+        iccid=prepared.iccid,
+        name=prepared.name,
+        sms_ids=tuple(sms_ids),
+        encoding=prepared.encoding,
+    )
+
+
+def describe_sent(sent: Sequence[SentSms]) -> str:
+    """List the SMS 1NCE accepted as "SIM: id, id; SIM: id" (no words to translate)."""
+    return "; ".join(
+        f"{item.name}: {', '.join(item.sms_ids)}" for item in sent if item.sms_ids
+    )
+
+
 def _send_failed(
-    prepared: PreparedSms, sent: int, err: OneNceError
+    prepared: PreparedSms, sent: Sequence[SentSms], err: OneNceError
 ) -> HomeAssistantError:
+    """Pick the failure's message: traffic limit or not, anything sent or not."""
+    error = str(err)
+    traffic_limit = _TRAFFIC_LIMIT_MARKER in error.lower()
+    accepted = describe_sent(sent)
+    sent_parts = str(len(sent[-1].sms_ids))
+    total = str(len(prepared.parts))
+    if traffic_limit and accepted:
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="traffic_limit_exceeded_partially",
+            translation_placeholders={
+                "sim": prepared.name,
+                "sent_parts": sent_parts,
+                "total": total,
+                "error": error,
+                "sent": accepted,
+            },
+        )
+    if traffic_limit:
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="traffic_limit_exceeded",
+            translation_placeholders={"sim": prepared.name, "error": error},
+        )
+    if accepted:
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="send_failed_partially",
+            translation_placeholders={
+                "sim": prepared.name,
+                "sent_parts": sent_parts,
+                "total": total,
+                "error": error,
+                "sent": accepted,
+            },
+        )
     return HomeAssistantError(
         translation_domain=DOMAIN,
         translation_key="send_failed",
-        translation_placeholders={
-            "sim": prepared.iccid,
-            "sent": str(sent),
-            "total": str(len(prepared.parts)),
-            "error": str(err),
-        },
+        translation_placeholders={"sim": prepared.name, "error": error},
     )

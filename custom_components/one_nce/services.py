@@ -26,6 +26,7 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.json import JsonObjectType, JsonValueType
 
 from .api import (
+    OneNceClient,
     OneNceError,
     OneNceInvalidRequestError,
     OneNceNotFoundError,
@@ -40,6 +41,7 @@ from .coordinator import OneNceConfigEntry
 from .sending import (
     SOURCE_ADDRESS_TYPES,
     OutgoingSms,
+    SentSms,
     async_send_prepared,
     prepare_sms,
 )
@@ -57,6 +59,7 @@ ATTR_SOURCE_ADDRESS_TYPE: Final = "source_address_type"
 ATTR_ENCODING: Final = "encoding"
 ATTR_UDH: Final = "udh"
 ATTR_EXPIRY: Final = "expiry"
+# The former name of `expiry` as a date and time; still accepted, no longer shown.
 ATTR_EXPIRY_AT: Final = "expiry_at"
 ATTR_SMS_ID: Final = "sms_id"
 ATTR_LIMIT: Final = "limit"
@@ -65,10 +68,25 @@ ATTR_CONFIRM: Final = "confirm"
 
 DIRECTION_ALL: Final = "all"
 DEFAULT_LIST_LIMIT: Final = 20
-# 1NCE's page size cap: one page is the most a single call fetches.
+# The most an action returns, and the page size it reads 1NCE's lists in.
 MAX_LIST_LIMIT: Final = 100
+# 1NCE documents no order for a SIM's SMS list, so the newest can be on any
+# page: list_sms reads them all, up to this many pages (2,000 SMS; 1NCE keeps
+# a week's, so only a SIM texted every five minutes or more comes near).
+MAX_SMS_PAGES: Final = 20
 
 _TEXT_LIST = vol.All(cv.ensure_list, [cv.string])
+# How long 1NCE keeps trying to deliver: a duration ("12:00:00", {hours: 12},
+# seconds) or the moment it gives up ("2030-01-01 08:00:00", ISO 8601).
+_VALIDITY = vol.Any(
+    cv.time_period,
+    cv.datetime,
+    msg=(
+        "expected a duration (such as 12:00:00) or a date and time "
+        "(such as 2030-01-01 08:00:00)"
+    ),
+)
+_VALIDITY_CONFLICT: Final = "Set either expiry or expiry_at, not both"
 
 _ONE_SIM: Final[dict[vol.Marker, Any]] = {
     vol.Optional(ATTR_DEVICE_ID): cv.string,
@@ -84,12 +102,8 @@ SEND_SMS_SCHEMA: Final = vol.Schema(
         vol.Optional(ATTR_SOURCE_ADDRESS_TYPE): vol.In(SOURCE_ADDRESS_TYPES),
         vol.Optional(ATTR_ENCODING, default=Encoding.AUTO.value): vol.Coerce(Encoding),
         vol.Optional(ATTR_UDH): cv.string,
-        vol.Exclusive(
-            ATTR_EXPIRY, "expiry", msg="Set either expiry or expiry_at, not both"
-        ): cv.time_period,
-        vol.Exclusive(
-            ATTR_EXPIRY_AT, "expiry", msg="Set either expiry or expiry_at, not both"
-        ): cv.datetime,
+        vol.Exclusive(ATTR_EXPIRY, "expiry", msg=_VALIDITY_CONFLICT): _VALIDITY,
+        vol.Exclusive(ATTR_EXPIRY_AT, "expiry", msg=_VALIDITY_CONFLICT): _VALIDITY,
     }
 )
 CANCEL_SMS_SCHEMA: Final = vol.Schema(
@@ -214,18 +228,15 @@ def _resolve_one(hass: HomeAssistant, data: dict[str, Any]) -> SimTarget:
 def _expiry(data: dict[str, Any]) -> datetime | None:
     """Turn a validity period or a point in time into an aware datetime.
 
-    A datetime without a zone (what the UI's picker sends) means Home
-    Assistant's local time, as everywhere else in its UI.
+    A datetime without a zone means Home Assistant's local time, as
+    everywhere else in its UI and automations.
     """
-    if (period := data.get(ATTR_EXPIRY)) is not None:
-        delta: timedelta = period
-        return dt_util.utcnow() + delta
-    if (when := data.get(ATTR_EXPIRY_AT)) is not None:
-        moment: datetime = when
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt_util.get_default_time_zone())
-        return moment
-    return None
+    value: timedelta | datetime | None = data.get(ATTR_EXPIRY, data.get(ATTR_EXPIRY_AT))
+    if isinstance(value, timedelta):
+        return dt_util.utcnow() + value
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt_util.get_default_time_zone())
+    return value
 
 
 async def _async_send_sms(call: ServiceCall) -> ServiceResponse:
@@ -246,9 +257,12 @@ async def _async_send_sms(call: ServiceCall) -> ServiceResponse:
         expires=_expiry(dict(data)),
     )
     prepared = [prepare_sms(target.entry, target.iccid, sms) for target in targets]
+    # What went out so far: a later failure names it, since it cannot be undone.
+    done: list[SentSms] = []
     messages: list[JsonValueType] = []
     for target, ready in zip(targets, prepared, strict=True):
-        sent = await async_send_prepared(ready)
+        sent = await async_send_prepared(ready, sent_before=done)
+        done.append(sent)
         messages.append(
             {
                 "iccid": target.iccid,
@@ -334,6 +348,23 @@ async def _ask_1nce[T](target: SimTarget, failed_key: str, request: Awaitable[T]
         ) from err
 
 
+async def _async_all_sms(client: OneNceClient, iccid: str) -> list[Sms]:
+    """Read every page of the SIM's SMS list, each SMS once.
+
+    Reading stops at a short page, at a page with nothing new (a server that
+    ignores `page` would otherwise be asked MAX_SMS_PAGES times for the same
+    SMS) or after MAX_SMS_PAGES pages.
+    """
+    found: dict[int, Sms] = {}
+    for page in range(1, MAX_SMS_PAGES + 1):
+        items = await client.async_list_sms(iccid, page=page, per_page=MAX_LIST_LIMIT)
+        new = {sms.sms_id: sms for sms in items if sms.sms_id not in found}
+        found.update(new)
+        if len(items) < MAX_LIST_LIMIT or not new:
+            break
+    return list(found.values())
+
+
 async def _async_list_sms(call: ServiceCall) -> ServiceResponse:
     """Return the SIM's recent SMS, newest first: the Portal's SMS tab."""
     target = _resolve_one(call.hass, dict(call.data))
@@ -341,9 +372,7 @@ async def _async_list_sms(call: ServiceCall) -> ServiceResponse:
     items = await _ask_1nce(
         target,
         "list_failed",
-        target.entry.runtime_data.client.async_list_sms(
-            target.iccid, per_page=MAX_LIST_LIMIT
-        ),
+        _async_all_sms(target.entry.runtime_data.client, target.iccid),
     )
     if direction != DIRECTION_ALL:
         items = [sms for sms in items if sms.direction == direction]
