@@ -146,4 +146,10 @@ def calls_to(
 
 @pytest.fixture(autouse=True)
 def generous_rate_limit() -> None:
-    """Keep the client's real limiter here: these tests are about it."""
+    """Switch off tests/conftest.py's fixture of this name for the client tests.
+
+    That one swaps in a 10,000-a-second limiter so that integration tests on
+    frozen time never wait. Overriding it by name, with nothing, keeps the
+    client's real limiter here, where its limits are what is tested
+    (test_ratelimit.py proves this override is in effect).
+    """

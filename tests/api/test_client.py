@@ -170,6 +170,52 @@ async def test_refused_token_is_renewed_once_and_the_call_retried(
     assert tokens == ["Bearer eyJ-api-test-token-1", "Bearer eyJ-api-test-token-2"]
 
 
+async def test_eight_calls_refused_with_one_stale_token_share_one_renewal(
+    aioclient_mock: AiohttpClientMocker, client: OneNceClient
+) -> None:
+    """Eight calls in flight see token 1 refused; one new token serves them all."""
+    refused: list[asyncio.Future[None]] = []
+
+    async def sim(method: str, url: URL, data: Any) -> AiohttpClientMockResponse:
+        # The mocker records each call just before it asks for the answer.
+        if calls_to(aioclient_mock, "GET", SIM_URL)[-1][3]["Authorization"] == (
+            "Bearer eyJ-api-test-token-1"
+        ):
+            # Answer only once all eight are on their way, as over a network.
+            arrived = asyncio.get_running_loop().create_future()
+            refused.append(arrived)
+            if len(refused) == 8:
+                for future in refused:
+                    future.set_result(None)
+            await arrived
+            return AiohttpClientMockResponse(
+                method, url, status=401, json={"message": "Unauthorized"}
+            )
+        return AiohttpClientMockResponse(method, url, json=SIM_JSON)
+
+    aioclient_mock.post(
+        TOKEN_URL,
+        side_effect=answers(
+            {"json": read_api_fixture("token.json")},
+            {"json": read_api_fixture("token_renewed.json")},
+        ),
+    )
+    aioclient_mock.get(SIM_URL, side_effect=sim)
+    await client.async_authenticate()
+
+    sims = await asyncio.gather(*(client.async_get_sim(ICCID) for _ in range(8)))
+
+    assert [sim.iccid for sim in sims] == [ICCID] * 8
+    assert len(token_calls(aioclient_mock)) == 2  # the first token, one renewal
+    tokens = [
+        call[3]["Authorization"] for call in calls_to(aioclient_mock, "GET", SIM_URL)
+    ]
+    assert (
+        tokens
+        == ["Bearer eyJ-api-test-token-1"] * 8 + ["Bearer eyJ-api-test-token-2"] * 8
+    )
+
+
 @pytest.mark.usefixtures("token_mock")
 async def test_second_401_means_no_api_permission(
     aioclient_mock: AiohttpClientMocker, client: OneNceClient
@@ -288,6 +334,8 @@ async def test_rate_limited_token_request_waits_and_succeeds(
     )
     await client.async_authenticate()
     assert fake_time.now - 1000.0 >= 3.0
+    # /oauth has its own limit: calls to /sims are not held back by it.
+    assert client.rate_limiter.paused_for == 0.0
 
 
 # --- 429 ---------------------------------------------------------------------
@@ -340,6 +388,61 @@ async def test_retry_after_beyond_the_cap_raises_at_once(
     assert caught.value.retry_after == 120.0
     assert len(calls_to(aioclient_mock, "GET", SIM_URL)) == 1
     assert fake_time.sleeps == []
+
+
+@pytest.mark.usefixtures("token_mock")
+async def test_retry_after_beyond_the_cap_holds_every_caller_back(
+    aioclient_mock: AiohttpClientMocker, client: OneNceClient, fake_time: FakeTime
+) -> None:
+    """Nobody asks 1NCE again before its Retry-After is over, nor hangs meanwhile."""
+    sent_at: list[float] = []
+
+    async def side_effect(
+        method: str, url: URL, data: Any
+    ) -> AiohttpClientMockResponse:
+        sent_at.append(fake_time.now)
+        if len(sent_at) == 1:
+            return AiohttpClientMockResponse(
+                method, url, status=429, headers={"Retry-After": "120"}
+            )
+        return AiohttpClientMockResponse(method, url, json=SIM_JSON)
+
+    aioclient_mock.get(SIM_URL, side_effect=side_effect)
+    with pytest.raises(OneNceRateLimitError):
+        await client.async_get_sim(ICCID)
+
+    # While more of the pause is left than a call would wait: refused unsent.
+    fake_time.advance(30)
+    others = await asyncio.gather(
+        *(client.async_get_sim(ICCID) for _ in range(5)), return_exceptions=True
+    )
+    waits = [o.retry_after for o in others if isinstance(o, OneNceRateLimitError)]
+    assert waits == [90.0] * 5
+    assert sent_at == [1000.0]
+    assert fake_time.sleeps == []
+
+    # Once a call would wait out the rest, it does, and goes when it ends.
+    fake_time.advance(40)
+    assert (await client.async_get_sim(ICCID)).iccid == ICCID
+    assert sent_at == [1000.0, 1120.0]
+
+
+@pytest.mark.usefixtures("token_mock")
+async def test_absurd_retry_after_pauses_every_caller_ten_minutes_at_most(
+    aioclient_mock: AiohttpClientMocker, client: OneNceClient, fake_time: FakeTime
+) -> None:
+    aioclient_mock.get(
+        SIM_URL,
+        side_effect=answers(
+            {"status": 429, "headers": {"Retry-After": "86400"}}, {"json": SIM_JSON}
+        ),
+    )
+    with pytest.raises(OneNceRateLimitError) as caught:
+        await client.async_get_sim(ICCID)
+    assert caught.value.retry_after == 86400.0  # the caller still learns the truth
+    assert client.rate_limiter.paused_for == 600.0
+    fake_time.advance(600)
+    assert (await client.async_get_sim(ICCID)).iccid == ICCID
 
 
 @pytest.mark.usefixtures("token_mock")
@@ -632,6 +735,49 @@ async def test_unknown_iccid_answered_200_empty_raises_not_found(
     aioclient_mock.get(SIM_URL, text="")
     with pytest.raises(OneNceNotFoundError):
         await client.async_get_sim(ICCID)
+
+
+@pytest.mark.parametrize(
+    ("path", "fetch"),
+    [
+        ("/quota/sms", lambda client: client.async_get_sms_quota(ICCID)),
+        ("/quota/data", lambda client: client.async_get_data_quota(ICCID)),
+        ("/status", lambda client: client.async_get_connectivity(ICCID)),
+    ],
+    ids=["sms-quota", "data-quota", "status"],
+)
+@pytest.mark.usefixtures("token_mock")
+async def test_sim_details_answered_200_empty_raise_not_found(
+    aioclient_mock: AiohttpClientMocker,
+    client: OneNceClient,
+    path: str,
+    fetch: Callable[[OneNceClient], Any],
+) -> None:
+    """As for the SIM itself: 1NCE's way of saying the ICCID is not ours."""
+    aioclient_mock.get(f"{SIM_URL}{path}", text="")
+    with pytest.raises(OneNceNotFoundError, match="empty answer"):
+        await fetch(client)
+
+
+@pytest.mark.usefixtures("token_mock")
+async def test_unknown_iccid_usage_answered_200_empty_is_not_found_not_retired(
+    aioclient_mock: AiohttpClientMocker, client: OneNceClient
+) -> None:
+    aioclient_mock.get(f"{BASE_URL}/v1/sims/{ICCID}/usage", text="")
+    with pytest.raises(OneNceNotFoundError) as caught:
+        await client.async_get_usage(ICCID, date(2021, 11, 1), date(2021, 11, 16))
+    assert not isinstance(caught.value, OneNceFeatureUnavailableError)
+
+
+@pytest.mark.usefixtures("token_mock")
+async def test_limits_answered_empty_mean_none_set(
+    aioclient_mock: AiohttpClientMocker, client: OneNceClient
+) -> None:
+    aioclient_mock.get(f"{BASE_URL}/v1/sims/limits", text="")
+    aioclient_mock.get(f"{BASE_URL}/v1/sims/smsMO/limits", text="")
+    limits = await client.async_get_limits()
+    assert (limits.data, limits.sms_mt, limits.sms_mo) == (None, None, None)
+    assert await client.async_get_limit_options(LimitService.SMS_MO) == []
 
 
 @pytest.mark.usefixtures("token_mock")

@@ -273,6 +273,7 @@ def test_sms_quota_reads_v2_fields_and_zoneless_dates(load_api_fixture: Loader) 
         threshold_percentage=20.0,
         threshold_volume=10.0,
         status=QuotaStatus.ACTIVE,
+        status_text="ACTIVE",
         expiry_date=datetime(2031, 11, 26, tzinfo=UTC),
         last_status_change_date=datetime(2024, 11, 26, 8, 15, 30, tzinfo=UTC),
     )
@@ -294,16 +295,33 @@ def test_empty_quota_object_is_unknown_not_zero(load_api_fixture: Loader) -> Non
     quota = Quota.from_api(load_api_fixture("quota_empty.json"))
     assert quota.known is False
     assert quota.volume is None
-    assert Quota.from_api(None) == quota
+    assert quota == Quota()
+
+
+def test_quota_that_is_not_an_object_is_refused() -> None:
+    """No body at all is the client's to read as "not found", never "unknown"."""
+    with pytest.raises(OneNceResponseError, match="quota: expected an object"):
+        Quota.from_api(None)
 
 
 def test_quota_status_may_be_a_plain_string() -> None:
     assert Quota.from_api({"status": "EXHAUSTED"}).status is QuotaStatus.EXHAUSTED
 
 
-def test_quota_with_unknown_status_is_refused() -> None:
-    with pytest.raises(OneNceResponseError, match="quota status"):
-        Quota.from_api({"volume": 1, "status": {"id": 9, "description": "FROZEN"}})
+@pytest.mark.parametrize(
+    "status", [{"id": 9, "description": "FROZEN"}, "SUSPENDED_BY_OPERATOR"]
+)
+def test_quota_with_a_new_status_keeps_its_volume(status: object) -> None:
+    quota = Quota.from_api({"volume": "12", "total_volume": 50, "status": status})
+    assert (quota.volume, quota.total_volume) == (12.0, 50.0)
+    assert quota.status is None
+    assert quota.status_text in ("FROZEN", "SUSPENDED_BY_OPERATOR")
+
+
+@pytest.mark.parametrize("status", [7, ["ACTIVE"], {"description": ["ACTIVE"]}])
+def test_quota_with_a_status_of_the_wrong_shape_is_refused(status: object) -> None:
+    with pytest.raises(OneNceResponseError, match=r"status|description"):
+        Quota.from_api({"volume": 1, "status": status})
 
 
 def test_quota_with_non_numeric_volume_is_refused() -> None:
@@ -318,6 +336,7 @@ def test_v2_status_reads_rat_and_ip_from_pdp_contexts(load_api_fixture: Loader) 
     connectivity = Connectivity.from_api(load_api_fixture("status_v2.json"))
     assert connectivity == Connectivity(
         status=ConnectivityStatus.ONLINE,
+        status_text="ONLINE",
         operator="Telekom Deutschland",
         operator_country="Germany",
         country="Germany",
@@ -343,10 +362,46 @@ def test_status_without_data_session_has_no_rat() -> None:
     assert connectivity.radio_access_type is None
 
 
-@pytest.mark.parametrize("body", [{}, {"status": {"description": "DREAMING"}}])
-def test_status_missing_or_unknown_is_refused(body: dict[str, Any]) -> None:
-    with pytest.raises(OneNceResponseError, match="status"):
+@pytest.mark.parametrize(
+    "body", [{}, {"status": ""}, {"status": {"id": 1}}, {"location": {}}]
+)
+def test_status_answer_without_any_state_is_refused(body: dict[str, Any]) -> None:
+    with pytest.raises(OneNceResponseError, match="status: missing"):
         Connectivity.from_api(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status": {"description": "DREAMING"}},
+        {"status": "ROAMING_RESTRICTED"},
+        {"description": "DETACHED"},
+    ],
+)
+def test_status_with_a_new_state_keeps_the_location(
+    load_api_fixture: Loader, body: dict[str, Any]
+) -> None:
+    raw = load_api_fixture("status_v2.json")
+    del raw["status"]
+    connectivity = Connectivity.from_api(raw | body)
+    assert connectivity.status is None
+    assert connectivity.status_text in ("DREAMING", "ROAMING_RESTRICTED", "DETACHED")
+    assert (connectivity.operator, connectivity.radio_access_type) == (
+        "Telekom Deutschland",
+        "4G",
+    )
+
+
+def test_status_word_is_read_in_any_case() -> None:
+    assert Connectivity.from_api({"status": "Online"}).status is (
+        ConnectivityStatus.ONLINE
+    )
+
+
+@pytest.mark.parametrize("status", [3, ["ONLINE"]])
+def test_status_of_the_wrong_shape_is_refused(status: object) -> None:
+    with pytest.raises(OneNceResponseError, match="status"):
+        Connectivity.from_api({"status": status})
 
 
 # --- SMS ---------------------------------------------------------------------
@@ -473,6 +528,33 @@ def test_usage_with_garbled_count_is_refused(load_api_fixture: Loader) -> None:
     raw = load_api_fixture("usage_v1.json")
     raw["stats"][0]["sms"]["volume_tx"] = "two"
     with pytest.raises(OneNceResponseError, match="volume_tx"):
+        Usage.from_api(raw)
+
+
+@pytest.mark.parametrize("empty", [None, {}])
+def test_usage_day_without_sms_or_data_used_none(empty: object) -> None:
+    raw: dict[str, Any] = {"date": "2021-11-14"}
+    if empty is not None:
+        raw |= {"sms": empty, "data": empty}
+    (day,) = Usage.from_api({"stats": [raw]}).days
+    assert (day.sms_mt, day.sms_mo, day.data_mb) == (0, 0, 0.0)
+
+
+@pytest.mark.parametrize("missing", ["volume_tx", "volume_rx"])
+def test_usage_sms_row_without_its_direction_is_refused(
+    load_api_fixture: Loader, missing: str
+) -> None:
+    """1NCE documents both counts; a guessed 0 would be imported for good."""
+    raw = load_api_fixture("usage_v1.json")
+    del raw["stats"][0]["sms"][missing]
+    with pytest.raises(OneNceResponseError, match=f"{missing}: missing"):
+        Usage.from_api(raw)
+
+
+def test_usage_data_row_without_volume_is_refused(load_api_fixture: Loader) -> None:
+    raw = load_api_fixture("usage_v1.json")
+    del raw["stats"][0]["data"]["volume"]
+    with pytest.raises(OneNceResponseError, match="volume: missing"):
         Usage.from_api(raw)
 
 

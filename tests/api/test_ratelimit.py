@@ -6,7 +6,16 @@ import asyncio
 
 import pytest
 
-from custom_components.one_nce.api import RateLimiter
+from custom_components.one_nce.api import (
+    OneNceClient,
+    OneNceRateLimitError,
+    RateLimiter,
+)
+from custom_components.one_nce.api.client import (
+    MAX_RETRY_AFTER,
+    RATE_LIMIT,
+    RATE_LIMIT_WINDOW,
+)
 
 from .conftest import FakeTime
 
@@ -116,3 +125,29 @@ async def test_limiter_without_injected_clock_runs_on_the_event_loop() -> None:
     await limiter.acquire()
     limiter.pause(30.0)
     assert 29.0 < limiter.paused_for <= 30.0
+
+
+def test_client_tests_run_against_the_real_limiter(client: OneNceClient) -> None:
+    """The override in conftest.py is in effect: 10 per 1.25 s, not 10,000."""
+    limiter = client.rate_limiter
+    assert (limiter.rate, limiter.period) == (RATE_LIMIT, RATE_LIMIT_WINDOW)
+    assert limiter.max_pause == MAX_RETRY_AFTER
+
+
+async def test_pause_longer_than_max_pause_refuses_at_once(
+    fake_time: FakeTime,
+) -> None:
+    limiter = RateLimiter(clock=fake_time.clock, sleep=fake_time.sleep, max_pause=60.0)
+    limiter.pause(300)
+    with pytest.raises(OneNceRateLimitError) as caught:
+        await limiter.acquire()
+    assert caught.value.retry_after == 300.0
+    assert fake_time.sleeps == []
+
+
+async def test_pause_within_max_pause_is_waited_out(fake_time: FakeTime) -> None:
+    limiter = RateLimiter(clock=fake_time.clock, sleep=fake_time.sleep, max_pause=60.0)
+    limiter.pause(300)
+    fake_time.advance(250)
+    await limiter.acquire()
+    assert fake_time.now == 1300.0

@@ -22,7 +22,6 @@ import time
 from typing import Any, Final
 
 import aiohttp
-from multidict import CIMultiDict
 
 from ._parse import as_list, as_object, opt_str
 from .exceptions import (
@@ -62,6 +61,11 @@ TOKEN_RENEW_MARGIN: Final = 300.0
 # Longest Retry-After we are willing to sit out inside one call; beyond it the
 # caller gets OneNceRateLimitError and decides (e.g. stretch its interval).
 MAX_RETRY_AFTER: Final = 60.0
+# Longest a 429 holds every caller of `/sims` back. 1NCE's limits are counted
+# per second (`/sims`) and per minute (`/oauth`), so a genuine Retry-After is
+# seconds long; a longer one is still heeded for up to ten minutes, but a
+# garbled header or a skewed HTTP date must not silence the client for hours.
+MAX_SHARED_PAUSE: Final = 600.0
 # 1NCE allows 10 requests a second, counted where they arrive. Requests sent
 # a second apart can arrive closer together, bunched by the network, so the
 # client admits 10 per 1.25 s: measured against the sandbox with latency
@@ -168,7 +172,11 @@ class OneNceClient:
         self._basic_auth = f"Basic {base64.b64encode(credentials).decode('ascii')}"
         self.base_url = base_url.rstrip("/")
         self.rate_limiter = rate_limiter or RateLimiter(
-            RATE_LIMIT, RATE_LIMIT_WINDOW, clock=clock, sleep=sleep
+            RATE_LIMIT,
+            RATE_LIMIT_WINDOW,
+            clock=clock,
+            sleep=sleep,
+            max_pause=MAX_RETRY_AFTER,
         )
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
         self._max_attempts = max(1, max_attempts)
@@ -310,6 +318,13 @@ class OneNceClient:
         A POST answered 2xx is never sent again, whatever its body: 1NCE has
         acted on it, and a second one would send a second SMS or order.
 
+        A 429 on `/sims` pauses the shared limiter for everyone, also when its
+        Retry-After is longer than this call will wait: the call then raises,
+        and so do the others while the pause is longer than they would wait
+        (see `RateLimiter.max_pause`), instead of asking 1NCE again meanwhile.
+        A 429 on `/oauth` only holds back the token request: 1NCE counts that
+        limit apart.
+
         `at_most_once` requests (an SMS, a billed top-up) are repeated only
         where 1NCE certainly did not act: no connection, 429, 503. After a
         time-out, a dropped connection or another 5xx the outcome is unknown,
@@ -347,18 +362,13 @@ class OneNceClient:
 
             data, problem = _read_body(raw, status, method)
             if status == 429:
-                wait = _retry_after_seconds(
-                    resp_headers.get("Retry-After"), time.time()
-                )
                 last_problem = "rate limited (429)"
-                if wait > MAX_RETRY_AFTER or attempt + 1 == self._max_attempts:
-                    raise OneNceRateLimitError(
-                        f"{what}: 1NCE rate limit hit, retry after {wait:.0f} s",
-                        retry_after=wait,
-                    )
-                self.rate_limiter.pause(wait)
-                if token_request:
-                    await self._sleep(wait)
+                await self._rate_limited(
+                    what,
+                    resp_headers,
+                    token_request=token_request,
+                    last_attempt=attempt + 1 == self._max_attempts,
+                )
                 continue
             if problem is None and status >= 500:
                 problem = f"HTTP {status}"
@@ -372,6 +382,26 @@ class OneNceClient:
             f"{what}: {last_problem} after {self._max_attempts} attempts"
         )
 
+    async def _rate_limited(
+        self,
+        what: str,
+        headers: Mapping[str, str],
+        *,
+        token_request: bool,
+        last_attempt: bool,
+    ) -> None:
+        """Heed a 429: pause whom it concerns, then wait here or raise."""
+        wait = _retry_after_seconds(headers.get("Retry-After"), time.time())
+        if not token_request:
+            self.rate_limiter.pause(min(wait, MAX_SHARED_PAUSE))
+        if wait > MAX_RETRY_AFTER or last_attempt:
+            raise OneNceRateLimitError(
+                f"{what}: 1NCE rate limit hit, retry after {wait:.0f} s",
+                retry_after=wait,
+            )
+        if token_request:
+            await self._sleep(wait)
+
     async def _exchange(
         self,
         method: str,
@@ -380,7 +410,7 @@ class OneNceClient:
         params: Mapping[str, str | int] | None,
         json_body: Any,
         headers: Mapping[str, str],
-    ) -> tuple[int, CIMultiDict[str], bytes]:
+    ) -> tuple[int, Mapping[str, str], bytes]:
         """Make one HTTP exchange; headers stay case-insensitive, as HTTP's are."""
         async with self._session.request(
             method,
@@ -391,7 +421,7 @@ class OneNceClient:
             timeout=self._timeout,
             allow_redirects=False,
         ) as resp:
-            return resp.status, CIMultiDict(resp.headers), await resp.read()
+            return resp.status, resp.headers.copy(), await resp.read()
 
     @staticmethod
     def _raise_for_status(response: _Response, what: str) -> None:
@@ -410,9 +440,14 @@ class OneNceClient:
         raise OneNceConnectionError(f"{what}: unexpected HTTP {status}")
 
     async def _v1_only(self, method: str, path: str, **kwargs: Any) -> _Response:
-        """Call an endpoint v2 lacks; a missing endpoint means "not available"."""
+        """Call an endpoint v2 lacks; only a 404 or 410 means "not available".
+
+        An empty 2xx body is handed back (`data` None), never read as a retired
+        endpoint: for a SIM's usage it is 1NCE's way of saying "no such ICCID"
+        (as for a single SIM), which is the caller's to raise.
+        """
         try:
-            return await self._request(method, path, **kwargs)
+            return await self._request(method, path, allow_empty=True, **kwargs)
         except OneNceNotFoundError as err:
             raise OneNceFeatureUnavailableError(
                 f"{method} {path} is not available: {err}"
@@ -504,21 +539,24 @@ class OneNceClient:
         await self._request("POST", f"/v2/sims/{_iccid(iccid)}/reset", allow_empty=True)
 
     async def async_get_sms_quota(self, iccid: str) -> Quota:
-        """Fetch the SIM's SMS quota (volume left, total, expiry)."""
-        response = await self._request(
-            "GET", f"/v2/sims/{_iccid(iccid)}/quota/sms", allow_empty=True
-        )
+        """Fetch the SIM's SMS quota (volume left, total, expiry).
+
+        An empty body is an ICCID outside the account (OneNceNotFoundError);
+        `{}` is a SIM whose quota 1NCE does not know (`Quota.known` False).
+        """
+        response = await self._request("GET", f"/v2/sims/{_iccid(iccid)}/quota/sms")
         return Quota.from_api(response.data)
 
     async def async_get_data_quota(self, iccid: str) -> Quota:
-        """Fetch the SIM's data quota (MB left, total, expiry)."""
-        response = await self._request(
-            "GET", f"/v2/sims/{_iccid(iccid)}/quota/data", allow_empty=True
-        )
+        """Fetch the SIM's data quota (MB left, total, expiry); as the SMS quota."""
+        response = await self._request("GET", f"/v2/sims/{_iccid(iccid)}/quota/data")
         return Quota.from_api(response.data)
 
     async def async_get_connectivity(self, iccid: str) -> Connectivity:
-        """Fetch the SIM's network status, location and radio access type."""
+        """Fetch the SIM's network status, location and radio access type.
+
+        An empty body is an ICCID outside the account (OneNceNotFoundError).
+        """
         response = await self._request("GET", f"/v2/sims/{_iccid(iccid)}/status")
         return Connectivity.from_api(response.data)
 
@@ -631,23 +669,31 @@ class OneNceClient:
     # --- v1 only: usage and organisation limits --------------------------------
 
     async def async_get_usage(self, iccid: str, start: date, end: date) -> Usage:
-        """Fetch daily usage (v1 only; 1NCE keeps the last six months)."""
+        """Fetch daily usage (v1 only; 1NCE keeps the last six months).
+
+        Raises OneNceFeatureUnavailableError when v1's usage is gone (404,
+        410), but OneNceNotFoundError for an empty answer: that is 1NCE not
+        knowing this ICCID, and other SIMs' usage is still there to fetch.
+        """
+        path = f"/v1/sims/{_iccid(iccid)}/usage"
         response = await self._v1_only(
             "GET",
-            f"/v1/sims/{_iccid(iccid)}/usage",
+            path,
             params={"start_dt": start.isoformat(), "end_dt": end.isoformat()},
         )
+        if response.data is None:
+            raise OneNceNotFoundError(f"GET {path}: empty answer")
         return Usage.from_api(response.data)
 
     async def async_get_limits(self) -> Limits:
         """Fetch the organisation-wide monthly limits (v1 only)."""
-        response = await self._v1_only("GET", "/v1/sims/limits", allow_empty=True)
+        response = await self._v1_only("GET", "/v1/sims/limits")
         return Limits.from_api(response.data)
 
     async def async_get_limit_options(self, service: LimitService) -> list[Limit]:
         """Fetch the limits one may choose for a service (v1 only)."""
         response = await self._v1_only(
-            "GET", f"/v1/sims/{LimitService(service).value}/limits", allow_empty=True
+            "GET", f"/v1/sims/{LimitService(service).value}/limits"
         )
         data = response.data if response.data is not None else []
         if isinstance(data, Mapping):
@@ -671,7 +717,7 @@ class OneNceClient:
             body["smsMoLimitId"] = sms_mo_limit_id
         if not body:
             raise ValueError("set at least one limit")
-        await self._v1_only("POST", "/v1/sims/limits", json_body=body, allow_empty=True)
+        await self._v1_only("POST", "/v1/sims/limits", json_body=body)
 
 
 def _int_header(headers: Mapping[str, str], name: str) -> int | None:

@@ -38,7 +38,12 @@ class OneNcePermissionError(OneNceAuthenticationError):
 
 
 class OneNceRateLimitError(OneNceConnectionError):
-    """1NCE kept answering 429 after the client waited as asked."""
+    """1NCE asked to slow down for longer than a call will wait, or kept asking.
+
+    Raised by the call that got the 429, and by every other call while the
+    pause 1NCE asked for has longer to run than a call waits (nothing is sent
+    meanwhile). `retry_after` says how long until asking again makes sense.
+    """
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         """Keep how long 1NCE asked us to wait, so schedulers can stretch."""

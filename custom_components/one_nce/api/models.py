@@ -181,12 +181,40 @@ class SimPage:
     total_count: int | None
 
 
+def _status_text(obj: JsonObject, *fallbacks: str) -> str | None:
+    """Read a state as v1 (`status` string) or v2 (`status.description`) words it."""
+    raw_status = obj.get("status")
+    if isinstance(raw_status, str):
+        return raw_status.strip() or None
+    text = opt_str(opt_object(obj, "status"), "description")
+    for key in fallbacks:
+        text = text or opt_str(obj, key)
+    return text
+
+
+def _known[E: StrEnum](kind: type[E], text: str | None) -> E | None:
+    """Map 1NCE's word for a state to ours; a word we do not know is None.
+
+    1NCE adds states without notice. A new one must leave that one value
+    unknown, not take the SIM's other details (volumes, location) down with
+    it; the raw word is kept next to it for whoever wants to show it.
+    """
+    if text is None:
+        return None
+    try:
+        return kind(text.lower())
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Quota:
     """The SMS or data quota of one SIM.
 
     1NCE sometimes answers `{}`; that yields a quota whose fields are all None
     (`known` is False) rather than an error, because the SIM itself is fine.
+    A `status` word this client does not know leaves `status` None and is kept
+    in `status_text`.
     """
 
     volume: float | None = None
@@ -197,6 +225,7 @@ class Quota:
     threshold_volume: float | None = None
     peak_throughput: float | None = None
     status: QuotaStatus | None = None
+    status_text: str | None = None
     expiry_date: datetime | None = None
     last_status_change_date: datetime | None = None
 
@@ -208,22 +237,8 @@ class Quota:
     @classmethod
     def from_api(cls, data: object) -> Quota:
         """Read a quota; dates come without a zone and mean UTC."""
-        if data is None:
-            return cls()
         obj = as_object(data, "quota")
-        status: QuotaStatus | None = None
-        raw_status = obj.get("status")
-        if isinstance(raw_status, str):
-            text: str | None = raw_status
-        else:
-            text = opt_str(opt_object(obj, "status"), "description")
-        if text is not None:
-            try:
-                status = QuotaStatus(text.lower())
-            except ValueError:
-                raise OneNceResponseError(
-                    f"status: unknown quota status {text!r}"
-                ) from None
+        text = _status_text(obj)
         return cls(
             volume=opt_float(obj, "volume"),
             total_volume=opt_float(obj, "total_volume"),
@@ -232,7 +247,8 @@ class Quota:
             threshold_percentage=opt_float(obj, "threshold_percentage"),
             threshold_volume=opt_float(obj, "threshold_volume"),
             peak_throughput=opt_float(obj, "peak_throughput"),
-            status=status,
+            status=_known(QuotaStatus, text),
+            status_text=text,
             expiry_date=opt_datetime(obj, "expiry_date"),
             last_status_change_date=opt_datetime(obj, "last_status_change_date"),
         )
@@ -240,9 +256,14 @@ class Quota:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Connectivity:
-    """Where and how the network last saw a SIM."""
+    """Where and how the network last saw a SIM.
 
-    status: ConnectivityStatus
+    `status` is None for a state word this client does not know (kept in
+    `status_text`): the location and radio facts are still worth having.
+    """
+
+    status: ConnectivityStatus | None
+    status_text: str | None = None
     operator: str | None = None
     operator_country: str | None = None
     country: str | None = None
@@ -255,23 +276,14 @@ class Connectivity:
 
     @classmethod
     def from_api(cls, data: object) -> Connectivity:
-        """Read the status; v1 puts the state in `status`, v2 in `status.description`."""
+        """Read the status; v1 puts the state in `status`, v2 in `status.description`.
+
+        A status answer without any state is not a status answer: that raises.
+        """
         obj = as_object(data, "connectivity")
-        raw_status = obj.get("status")
-        if isinstance(raw_status, str):
-            text: str | None = raw_status
-        else:
-            text = opt_str(opt_object(obj, "status"), "description") or opt_str(
-                obj, "description"
-            )
+        text = _status_text(obj, "description")
         if text is None:
             raise OneNceResponseError("status: missing")
-        try:
-            status = ConnectivityStatus(text.lower())
-        except ValueError:
-            raise OneNceResponseError(
-                f"status: unknown connectivity {text!r}"
-            ) from None
         location = opt_object(obj, "location")
         operator = opt_object(location, "operator")
         country = opt_object(location, "country")
@@ -284,7 +296,8 @@ class Connectivity:
             str(item) for item in as_list(obj.get("services") or [], "services")
         )
         return cls(
-            status=status,
+            status=_known(ConnectivityStatus, text),
+            status_text=text,
             operator=opt_str(operator, "name"),
             operator_country=opt_str(opt_object(operator, "country"), "name"),
             country=opt_str(country, "name"),
@@ -406,6 +419,13 @@ class SimEvent:
         )
 
 
+def _req_float(data: JsonObject, key: str) -> float:
+    value = opt_float(data, key)
+    if value is None:
+        raise OneNceResponseError(f"{key}: missing")
+    return value
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UsageDay:
     """SMS and data used by one SIM on one day (v1 usage statistics)."""
@@ -429,7 +449,15 @@ class Usage:
 
     @classmethod
     def from_api(cls, data: object) -> Usage:
-        """Read usage; values are strings and the newest day comes first."""
+        """Read usage; values are strings and the newest day comes first.
+
+        A day without an `sms` or `data` object (absent, null or `{}`) used
+        none. One that is there must carry its counts: 1NCE documents
+        `volume_tx` and `volume_rx` in every `sms` row and no answer has
+        been seen without them, so a row lacking them is malformed and
+        raises, rather than turning into a plausible zero on a statistic
+        that is imported for good.
+        """
         obj = as_object(data, "usage")
         days: list[UsageDay] = []
         for item in as_list(obj.get("stats") or [], "stats"):
@@ -445,9 +473,9 @@ class Usage:
             days.append(
                 UsageDay(
                     day=when.date(),
-                    sms_mt=opt_int(sms, "volume_tx") or 0,
-                    sms_mo=opt_int(sms, "volume_rx") or 0,
-                    data_mb=opt_float(data_row, "volume") or 0.0,
+                    sms_mt=req_int(sms, "volume_tx") if sms else 0,
+                    sms_mo=req_int(sms, "volume_rx") if sms else 0,
+                    data_mb=_req_float(data_row, "volume") if data_row else 0.0,
                 )
             )
         days.sort(key=lambda usage_day: usage_day.day)

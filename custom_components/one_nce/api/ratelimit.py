@@ -11,6 +11,8 @@ import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+from .exceptions import OneNceRateLimitError
+
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -39,12 +41,20 @@ class RateLimiter:
         *,
         clock: Clock = loop_clock,
         sleep: Sleep = asyncio.sleep,
+        max_pause: float | None = None,
     ) -> None:
-        """Inject clock and sleep so tests can run time without waiting."""
+        """Inject clock and sleep so tests can run time without waiting.
+
+        `max_pause` is the longest pause a caller sits out; while a pause has
+        longer to run, `acquire` raises OneNceRateLimitError at once, so that
+        nobody hangs for minutes behind a long Retry-After. None waits out any
+        pause.
+        """
         if rate < 1 or period <= 0:
             raise ValueError("rate must be >= 1 and period > 0")
         self.rate = rate
         self.period = period
+        self.max_pause = max_pause
         self._clock = clock
         self._sleep = sleep
         self._admitted: deque[float] = deque()
@@ -52,12 +62,23 @@ class RateLimiter:
         self._lock = asyncio.Lock()
 
     async def acquire(self) -> None:
-        """Wait until one more request fits the window and any pause is over."""
+        """Wait until one more request fits the window and any pause is over.
+
+        Raises OneNceRateLimitError instead when the pause has longer to run
+        than `max_pause`; the request must then not be sent at all.
+        """
         async with self._lock:
             while True:
                 now = self._clock()
                 if self._paused_until > now:
-                    await self._sleep(self._paused_until - now)
+                    remaining = self._paused_until - now
+                    if self.max_pause is not None and remaining > self.max_pause:
+                        raise OneNceRateLimitError(
+                            "1NCE asked every caller to pause, "
+                            f"for {remaining:.0f} s more",
+                            retry_after=remaining,
+                        )
+                    await self._sleep(remaining)
                     continue
                 while self._admitted and self._admitted[0] <= now - self.period:
                     self._admitted.popleft()
