@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-import math
 import secrets
 from typing import Final
 
@@ -28,9 +27,8 @@ from .api.sms import (
     NotEncodableError,
     SmsEncodingError,
     SmsPart,
-    choose_encoding,
+    TooLongForHeaderError,
     encoding_for_dcs,
-    gsm7_septets,
     split_message,
 )
 from .const import CONF_MAX_SMS_PARTS, DEFAULT_MAX_SMS_PARTS, DOMAIN
@@ -47,8 +45,6 @@ SOURCE_ADDRESS_TYPES: Final = {
 # ("Traffic limit of X SMS per month exceeded"), whatever HTTP status it uses.
 _TRAFFIC_LIMIT_MARKER: Final = "traffic limit"
 _REFERENCE_COUNT: Final = 256
-# One SMS carries 140 bytes of user data, a caller's own header included.
-_USER_DATA_BYTES: Final = 140
 # How the alphabets are named in messages: technical names, the same in every
 # language, so they need no translation.
 _ALPHABET_NAMES: Final = {Encoding.GSM7: "GSM 7-bit", Encoding.UCS2: "UCS-2"}
@@ -166,7 +162,7 @@ def prepare_sms(entry: OneNceConfigEntry, iccid: str, sms: OutgoingSms) -> Prepa
             max_parts=max_parts,
         )
     except SmsEncodingError as err:
-        raise _refusal(sms, err) from err
+        raise _refusal(err) from err
     return PreparedSms(
         entry=entry,
         iccid=iccid,
@@ -176,7 +172,7 @@ def prepare_sms(entry: OneNceConfigEntry, iccid: str, sms: OutgoingSms) -> Prepa
     )
 
 
-def _refusal(sms: OutgoingSms, err: SmsEncodingError) -> ServiceValidationError:
+def _refusal(err: SmsEncodingError) -> ServiceValidationError:
     """Say in the user's words what is wrong with the message.
 
     Each field and case has its own text, so that no internal field name
@@ -190,8 +186,8 @@ def _refusal(sms: OutgoingSms, err: SmsEncodingError) -> ServiceValidationError:
                 "invalid_udh" if err.field == "udh" else "invalid_binary_message"
             ),
         )
-    if isinstance(err, MessageTooLongError) and sms.udh:
-        return _udh_message_too_long(sms, sms.udh)
+    if isinstance(err, TooLongForHeaderError):
+        return _too_long_for_header(err)
     if isinstance(err, MessageTooLongError):
         return ServiceValidationError(
             translation_domain=DOMAIN,
@@ -219,41 +215,20 @@ def _refusal(sms: OutgoingSms, err: SmsEncodingError) -> ServiceValidationError:
     )
 
 
-def _udh_message_too_long(sms: OutgoingSms, udh: str) -> ServiceValidationError:
-    """Say how much fits next to the caller's header, in the unit that counts.
-
-    The room is 3GPP TS 23.040's arithmetic, as the codec splits by it: the
-    header takes its bytes out of the 140, and 7-bit text after it starts on
-    a septet boundary.
-    """
-    header = len(udh) // 2
-    encoding = Encoding(sms.encoding)
-    if encoding is Encoding.AUTO:
-        encoding = choose_encoding(sms.message)
-    if encoding is Encoding.BINARY:
+def _too_long_for_header(err: TooLongForHeaderError) -> ServiceValidationError:
+    """Say how much fits next to the caller's header, in the unit that counts."""
+    if err.encoding is Encoding.BINARY:
         return ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="udh_payload_too_long",
-            translation_placeholders={
-                "header": str(header),
-                "room": str(_USER_DATA_BYTES - header),
-                "needed": str(len(sms.message) // 2),
-            },
+            translation_placeholders=err.placeholders,
         )
-    if encoding is Encoding.GSM7:
-        room = _USER_DATA_BYTES * 8 // 7 - math.ceil(header * 8 / 7)
-        needed = gsm7_septets(sms.message)
-    else:
-        room = _USER_DATA_BYTES // 2 - math.ceil(header / 2)
-        needed = len(sms.message.encode("utf-16-be")) // 2
     return ServiceValidationError(
         translation_domain=DOMAIN,
         translation_key="udh_message_too_long",
         translation_placeholders={
-            "header": str(header),
-            "room": str(room),
-            "alphabet": _ALPHABET_NAMES[encoding],
-            "needed": str(needed),
+            **err.placeholders,
+            "alphabet": _ALPHABET_NAMES[err.encoding],
         },
     )
 

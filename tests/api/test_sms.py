@@ -18,6 +18,7 @@ from custom_components.one_nce.api.sms import (
     NotEncodableError,
     SmsEncodingError,
     SmsPart,
+    TooLongForHeaderError,
     choose_encoding,
     decode_payload,
     encoding_for_dcs,
@@ -325,21 +326,26 @@ def test_caller_udh_takes_its_room_from_the_single_sms(
 ) -> None:
     parts = _split(unit * room, encoding=encoding, udh=udh)
     assert [(p.udh, p.part, p.total) for p in parts] == [(udh.upper(), 1, 1)]
-    with pytest.raises(MessageTooLongError) as err:
+    with pytest.raises(TooLongForHeaderError) as err:
         _split(unit * (room + 1), encoding=encoding, udh=udh)
-    assert (err.value.parts_needed, err.value.max_parts) == (2, 1)
+    assert (err.value.room, err.value.needed) == (room, room + 1)
+    assert err.value.header_bytes == len(udh) // 2
+    assert err.value.encoding is encoding
 
 
-def test_caller_udh_reports_how_many_sms_the_text_would_need() -> None:
-    with pytest.raises(MessageTooLongError) as err:
+def test_caller_udh_reports_what_fits_and_what_the_text_needs() -> None:
+    """Not a part count: a message with its own header is never split."""
+    with pytest.raises(TooLongForHeaderError) as err:
         _split("a" * 400, udh=CONCAT_UDH)
-    assert err.value.parts_needed == 3
+    assert err.value.placeholders == {"header": "6", "room": "153", "needed": "400"}
+    assert err.value.code == "udh_message_too_long"
 
 
 def test_caller_udh_counts_extension_characters_twice() -> None:
     assert len(_split("€" * 76 + "a", udh=CONCAT_UDH)) == 1
-    with pytest.raises(MessageTooLongError):
+    with pytest.raises(TooLongForHeaderError) as err:
         _split("€" * 77, udh=CONCAT_UDH)
+    assert (err.value.room, err.value.needed) == (153, 154)
 
 
 def test_empty_udh_means_no_header() -> None:

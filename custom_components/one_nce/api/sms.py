@@ -154,6 +154,40 @@ class MessageTooLongError(SmsEncodingError):
         }
 
 
+class TooLongForHeaderError(SmsEncodingError):
+    """The message does not fit in the one SMS a caller's own header allows.
+
+    A message with its own header is never split (the header would have to
+    be rewritten per part), so the remedy is a shorter message, not more
+    parts: `room` says how much fits, in the unit of `encoding` (septets for
+    GSM 7-bit, UTF-16 code units for UCS-2, bytes for binary).
+    """
+
+    code: ClassVar[str] = "udh_message_too_long"
+
+    def __init__(
+        self, *, encoding: Encoding, header_bytes: int, room: int, needed: int
+    ) -> None:
+        """Keep what fits and what was asked, so the user can shorten by that."""
+        super().__init__(
+            f"A {header_bytes}-byte header leaves room for {room} units "
+            f"({encoding.value}); the message needs {needed}"
+        )
+        self.encoding = encoding
+        self.header_bytes = header_bytes
+        self.room = room
+        self.needed = needed
+
+    @property
+    def placeholders(self) -> dict[str, str]:
+        """The header's size, the room left and what the message needs."""
+        return {
+            "header": str(self.header_bytes),
+            "room": str(self.room),
+            "needed": str(self.needed),
+        }
+
+
 class InvalidHexError(SmsEncodingError):
     """A binary payload or a user data header is not usable hex.
 
@@ -366,8 +400,11 @@ def split_message(
                 reason=f"a {len(header)}-byte header leaves no room for a payload",
             )
         if total_cost > room:
-            raise MessageTooLongError(
-                parts_needed=max(2, math.ceil(total_cost / room)), max_parts=1
+            raise TooLongForHeaderError(
+                encoding=encoding,
+                header_bytes=len(header),
+                room=room,
+                needed=total_cost,
             )
         return [
             SmsPart(
