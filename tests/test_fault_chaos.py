@@ -36,7 +36,7 @@ from .fault_common import RunningSandbox, peak_per_second, sandbox_entry, start_
 pytestmark = pytest.mark.usefixtures("no_sleep", "socket_enabled")
 
 TOKEN_PATH = f"{API_PREFIX}/oauth/token"
-LIST_ENTITY = "sensor.garden_gate_iccid"  # from the SIM list
+LIST_ENTITY = "sensor.garden_gate_msisdn"  # from the SIM list
 DETAIL_ENTITY = "sensor.garden_gate_sms_volume_left"  # from the SIM's details
 CHAOS_CYCLES = 3
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

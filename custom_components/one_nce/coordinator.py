@@ -2,6 +2,12 @@
 
 The SIM list is the cheap, complete view of the fleet: one request per 100 SIMs
 gives every SIM's status and SMS/data quota level. This coordinator keeps it.
+
+Both coordinators are frugal exactly when 1NCE struggles: a failing SIM is
+asked again after 1, 2, 4 ... minutes, details wait while the list fails,
+details failing across the board are probed one SIM at a time, and a 429
+stretches the list interval and thins the detail batches until 1NCE recovers.
+Each of these is logged once when it starts and once when it ends.
 """
 
 from __future__ import annotations
@@ -45,6 +51,13 @@ from .usage import UsageCoordinator
 if TYPE_CHECKING:
     from .delivery import DeliveryTracker
 
+# A 429 doubles the list interval and halves the detail batches, up to this
+# factor; each successful list poll halves it again.
+MAX_SLOWDOWN = 4
+# This many SIMs failing one after another, with no success between, is 1NCE
+# struggling rather than a few bad SIMs (fewer in smaller fleets: all of them).
+STRUGGLING_STREAK = 3
+
 
 @dataclass(slots=True)
 class OneNceRuntimeData:
@@ -67,6 +80,12 @@ class FleetCoordinator(DataUpdateCoordinator[dict[str, Sim]]):
     Failures are left to DataUpdateCoordinator, which marks entities
     unavailable, logs once when 1NCE goes away and once when it is back.
     Refused credentials start Home Assistant's reauthentication flow.
+
+    1NCE answering 429 even after the client waited as asked means the
+    account's rate is spent (often by another system of the same account), so
+    polling slows down: `slowdown` doubles the list interval (and thins the
+    detail batches) up to `MAX_SLOWDOWN` times, and every successful list poll
+    halves it again. A longer Retry-After than that is honoured as asked.
     """
 
     config_entry: OneNceConfigEntry
@@ -82,6 +101,10 @@ class FleetCoordinator(DataUpdateCoordinator[dict[str, Sim]]):
         # 1NCE replaces a SIM's whole record on every change, so changes are
         # made one at a time, each from the list as it stands after the last.
         self.write_lock = asyncio.Lock()
+        self.slowdown = 1
+        # Successful list polls so far: SIMs 1NCE said it does not know wait
+        # for the next one to tell whether they left the account.
+        self.polls = 0
         super().__init__(
             hass,
             LOGGER,
@@ -98,22 +121,38 @@ class FleetCoordinator(DataUpdateCoordinator[dict[str, Sim]]):
                 translation_domain=DOMAIN, translation_key="auth_failed"
             ) from err
         except OneNceRateLimitError as err:
-            # Stretch the next poll to what 1NCE asked for instead of hammering.
+            # Stretch the next poll instead of hammering: at least what 1NCE
+            # asked for, and longer while it keeps refusing.
+            self.note_rate_limited()
             wait = timedelta(seconds=err.retry_after or 0)
-            self.update_interval = max(self.base_interval, wait)
+            self.update_interval = max(self.base_interval * self.slowdown, wait)
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="rate_limited",
                 translation_placeholders={"error": str(err)},
             ) from err
         except OneNceError as err:
+            self.update_interval = self.base_interval * self.slowdown
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="update_failed",
                 translation_placeholders={"error": str(err)},
             ) from err
-        self.update_interval = self.base_interval
+        self.polls += 1
+        if self.slowdown > 1:
+            self.slowdown //= 2
+            LOGGER.debug("1NCE answers again; slowdown now %dx", self.slowdown)
+        self.update_interval = self.base_interval * self.slowdown
         return {sim.iccid: sim for sim in sims}
+
+    def note_rate_limited(self) -> None:
+        """Slow list and details down after a 429, up to `MAX_SLOWDOWN` times.
+
+        Called by the details too: the account's rate is one budget, and most
+        of it goes to details.
+        """
+        self.slowdown = min(self.slowdown * 2, MAX_SLOWDOWN)
+        LOGGER.debug("1NCE asked to slow down; slowdown now %dx", self.slowdown)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -130,6 +169,19 @@ class SimDetails:
     fetched_at: datetime
     last_event: SimEvent | None = None
     last_event_known: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimFailure:
+    """When a SIM whose details failed may be asked again.
+
+    `after_poll` is set for a SIM 1NCE said it does not know: it waits until
+    the list was read again (which drops it if it left the account).
+    """
+
+    failures: int
+    retry_at: datetime
+    after_poll: int | None = None
 
 
 def _list_state(sim: Sim) -> tuple[object, ...]:
@@ -153,6 +205,14 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
     refreshed once per detail interval, spread evenly over it, so the load is
     3 x N requests per interval at a steady rate and never a burst. A SIM whose
     list state changed (status, quota level, volume) jumps the queue.
+
+    When 1NCE struggles the tick asks less, never more: a SIM whose details
+    fail is asked again after 1, 2, 4 ... minutes (at most a detail interval);
+    nothing is asked while the list fails (its poll notices when 1NCE is back);
+    details failing across the board are probed one SIM at a time, 1, 2, 4 ...
+    minutes apart, until one answers; and batches shrink while 1NCE asks to
+    slow down. Whatever the backlog afterwards, no tick asks for more SIMs than
+    the normal catch-up.
     """
 
     config_entry: OneNceConfigEntry
@@ -170,11 +230,19 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
         self.detail_interval = timedelta(
             minutes=entry.options.get(CONF_DETAIL_INTERVAL, DEFAULT_DETAIL_INTERVAL)
         )
-        self.failed: set[str] = set()
+        self.failed: dict[str, SimFailure] = {}
         self._urgent: set[str] = set()
         self._event_watchers: set[str] = set()
         self._events_due: set[str] = set()
         self._list_states: dict[str, tuple[object, ...]] = {}
+        # SIMs whose failure was logged on its own: their recovery is, too.
+        self._reported: set[str] = set()
+        # SIMs that newly failed since the last success, to tell an outage of
+        # 1NCE's details from a few bad SIMs.
+        self._streak: set[str] = set()
+        self._struggling = False
+        self._probe_gap = DETAIL_TICK
+        self._probe_at = dt_util.utcnow()
         super().__init__(
             hass,
             LOGGER,
@@ -194,10 +262,21 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
         for gone in set(self._list_states) - set(self.fleet.data or {}):
             del self._list_states[gone]
             self._urgent.discard(gone)
+        if self._struggling and self.fleet.last_update_success:
+            # The list answering is a hint that 1NCE is back: probe at once.
+            self._probe_at = min(self._probe_at, dt_util.utcnow())
 
     def request_soon(self, iccid: str) -> None:
-        """Refresh one SIM's details at the next tick (e.g. after a change)."""
+        """Refresh one SIM's details at the next tick (e.g. after a change).
+
+        Asked for by a person or an action, it skips the SIM's back-off once;
+        should it fail again, its back-off goes on growing.
+        """
         self._urgent.add(iccid)
+        if failure := self.failed.get(iccid):
+            self.failed[iccid] = replace(
+                failure, retry_at=dt_util.utcnow(), after_poll=None
+            )
 
     @callback
     def async_watch_events(self, iccid: str) -> CALLBACK_TYPE:
@@ -225,9 +304,21 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
             and iccid in (self.data or {})
         )
 
+    def _may_ask(self, iccid: str, now: datetime) -> bool:
+        """Whether the SIM's back-off (if it failed) has run out."""
+        failure = self.failed.get(iccid)
+        if failure is None:
+            return True
+        if failure.after_poll is not None and self.fleet.polls <= failure.after_poll:
+            return False
+        # Half a tick's slack, as for staleness below.
+        return now >= failure.retry_at - DETAIL_TICK / 2
+
     def _select(self, now: datetime) -> list[str]:
-        sims = list(self.fleet.data or {})
+        sims = [iccid for iccid in self.fleet.data or {} if self._may_ask(iccid, now)]
         known = self.data or {}
+        urgent = [iccid for iccid in sims if iccid in self._urgent]
+        retry = [iccid for iccid in sims if iccid in self.failed]
         never = [iccid for iccid in sims if iccid not in known]
         stale = sorted(
             (
@@ -241,13 +332,22 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
             ),
             key=lambda iccid: known[iccid].fetched_at,
         )
-        urgent = [iccid for iccid in sims if iccid in self._urgent]
+        if self._struggling:
+            if now < self._probe_at - DETAIL_TICK / 2:
+                return []
+            # Probe with a SIM that worked before, if one is due: a SIM that
+            # fails on its own would keep the probe failing.
+            healthy = [iccid for iccid in [*never, *stale] if iccid not in self.failed]
+            return list(dict.fromkeys([*urgent, *healthy, *retry]))[:1]
         # Enough per tick to cover the fleet once per interval; more while
         # SIMs have never been fetched, so a new setup fills in quickly.
-        steady = math.ceil(len(sims) * (DETAIL_TICK / self.detail_interval))
+        steady = math.ceil(
+            len(self.fleet.data or {}) * (DETAIL_TICK / self.detail_interval)
+        )
         budget = max(steady, DETAIL_CATCH_UP_BATCH if never else 0)
-        selected = list(dict.fromkeys([*urgent, *never, *stale]))
-        return selected[: max(budget, len(urgent))]
+        budget = math.ceil(budget / self.fleet.slowdown)
+        selected = list(dict.fromkeys([*urgent, *retry, *never, *stale]))
+        return selected[: max(budget, min(len(urgent), DETAIL_CATCH_UP_BATCH))]
 
     async def _fetch(self, iccid: str, now: datetime) -> SimDetails:
         sms_quota, data_quota, connectivity, (last_event, known) = await asyncio.gather(
@@ -306,6 +406,8 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
             data[iccid] = replace(
                 data[iccid], last_event=last_event, last_event_known=known
             )
+        if any(isinstance(error, OneNceRateLimitError) for error in errors):
+            self.fleet.note_rate_limited()
         return self._check_errors(errors)
 
     async def _async_update_data(self) -> dict[str, SimDetails]:
@@ -316,41 +418,117 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
             for iccid, details in (self.data or {}).items()
             if iccid in fleet
         }
-        self.failed &= set(fleet)
-        selected = self._select(now)
-        if not selected:
-            if wait := await self._fetch_events_due(data):
-                self.update_interval = max(DETAIL_TICK, wait)
+        for gone in set(self.failed) - set(fleet):
+            del self.failed[gone]
+        self._reported &= set(fleet)
+        self._streak &= set(fleet)
+        if not self.fleet.last_update_success:
+            # 1NCE is down or refusing us, and the list poll already said so
+            # once; it also notices when 1NCE is back. Details would only add
+            # a batch of doomed requests a minute.
             return data
+        selected = self._select(now)
         results = await asyncio.gather(
             *(self._fetch(iccid, now) for iccid in selected), return_exceptions=True
         )
         errors: list[BaseException] = []
+        new_failures: list[tuple[str, BaseException]] = []
+        succeeded = False
         for iccid, result in zip(selected, results, strict=True):
             self._urgent.discard(iccid)
             if isinstance(result, SimDetails):
                 data[iccid] = result
-                self.failed.discard(iccid)
+                succeeded = True
+                self.failed.pop(iccid, None)
+                if iccid in self._reported:
+                    self._reported.discard(iccid)
+                    LOGGER.info("Details of SIM %s are fetched again", iccid)
                 continue
             if isinstance(result, OneNceNotFoundError):
-                # The SIM left the account; the next fleet poll removes it.
+                # The SIM probably left the account: the next list poll tells.
                 data.pop(iccid, None)
+                self._back_off(iccid, now, until_listed=True)
+                LOGGER.debug("1NCE does not know SIM %s: %s", iccid, result)
                 continue
-            self.failed.add(iccid)
+            if iccid not in self.failed:
+                new_failures.append((iccid, result))
+            self._back_off(iccid, now)
             errors.append(result)
-        # Per-SIM failures only make that SIM's detail entities unavailable
-        # (`failed`); an outage of 1NCE as a whole is the fleet coordinator's
-        # to report, once, since it polls the list every cycle.
-        wait = max(self._check_errors(errors), await self._fetch_events_due(data))
+        if any(isinstance(error, OneNceRateLimitError) for error in errors):
+            self.fleet.note_rate_limited()
+        # Refused credentials and bugs surface here, before anything is logged.
+        wait = self._check_errors(errors)
+        self._judge(now, succeeded=succeeded, errors=errors, new_failures=new_failures)
+        if not self._struggling:
+            wait = max(wait, await self._fetch_events_due(data))
         self.update_interval = max(DETAIL_TICK, wait)
-        if errors:
-            LOGGER.debug(
-                "Details of %d of %d SIMs could not be fetched: %s",
-                len(errors),
-                len(selected),
-                errors[0],
-            )
         return data
+
+    def _back_off(
+        self, iccid: str, now: datetime, *, until_listed: bool = False
+    ) -> None:
+        """Ask a failing SIM again after 1, 2, 4 ... minutes, at most an interval."""
+        previous = self.failed.get(iccid)
+        failures = previous.failures + 1 if previous else 1
+        delay = min(DETAIL_TICK * 2 ** min(failures - 1, 20), self.detail_interval)
+        self.failed[iccid] = SimFailure(
+            failures=failures,
+            retry_at=now + delay,
+            after_poll=self.fleet.polls if until_listed else None,
+        )
+
+    def _judge(
+        self,
+        now: datetime,
+        *,
+        succeeded: bool,
+        errors: list[BaseException],
+        new_failures: list[tuple[str, BaseException]],
+    ) -> None:
+        """Tell a few failing SIMs from failing details; log each change once.
+
+        A SIM's own failure is logged when it starts and when it ends. SIMs
+        failing one after another with no success between are 1NCE's details
+        failing as a whole: logged once, and probed one SIM at a time until
+        one answers, which is logged once as well.
+        """
+        if self._struggling:
+            if succeeded:
+                self._struggling = False
+                self._streak.clear()
+                LOGGER.info("Details of SIMs are fetched from 1NCE again")
+            elif errors:
+                self._probe_gap = min(self._probe_gap * 2, self.fleet.base_interval)
+                self._probe_at = now + self._probe_gap
+            return
+        if succeeded:
+            self._streak.clear()
+            self._log_failures(new_failures)
+            return
+        self._streak.update(iccid for iccid, _ in new_failures)
+        threshold = min(STRUGGLING_STREAK, len(self.fleet.data or {}))
+        if not new_failures or len(self._streak) < threshold:
+            self._log_failures(new_failures)
+            return
+        self._struggling = True
+        self._probe_gap = DETAIL_TICK
+        self._probe_at = now + DETAIL_TICK
+        LOGGER.warning(
+            "Details of %d SIMs in a row could not be fetched; asking 1NCE for"
+            " one SIM at a time until it answers: %s",
+            len(self._streak),
+            new_failures[0][1],
+        )
+
+    def _log_failures(self, new_failures: list[tuple[str, BaseException]]) -> None:
+        for iccid, error in new_failures:
+            self._reported.add(iccid)
+            LOGGER.warning(
+                "Details of SIM %s could not be fetched; asking again after 1,"
+                " 2, 4 ... minutes: %s",
+                iccid,
+                error,
+            )
 
     def _check_errors(self, errors: list[BaseException]) -> timedelta:
         """Raise what must stop everything; return how long 1NCE asked us to wait.

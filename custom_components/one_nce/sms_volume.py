@@ -21,13 +21,11 @@ def sms_level(
     uses 1NCE's fixed 20 %; None means nobody told us anything.
     """
     quota = details.sms_quota if details is not None else None
-    if quota is None:
-        return sim.sms_quota_level
-    if quota.status is QuotaStatus.EXPIRED:
+    if quota is not None and quota.status is QuotaStatus.EXPIRED:
         # Volume left on an expired quota cannot be spent: the Portal shows
         # it as used up, and so do we.
         return QuotaLevel.EXHAUSTED
-    if quota.volume is None:
+    if quota is None or quota.volume is None:
         return sim.sms_quota_level
     if quota.volume <= 0:
         # 1NCE reports overdrawn SIMs with a negative volume.
