@@ -55,6 +55,8 @@ async def _poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
     await _wait(hass, freezer, timedelta(minutes=15))
 
 
+# Frozen: the month sensors' `last_reset` is the start of the current month.
+@pytest.mark.freeze_time("2026-11-24 12:00:00+00:00")
 @pytest.mark.usefixtures("entity_registry_enabled_by_default", "mock_details")
 async def test_every_sensor_shows_the_fleet(
     hass: HomeAssistant,
@@ -79,7 +81,10 @@ async def test_rarely_needed_sensors_start_disabled(
     mock_config_entry: MockConfigEntry,
     entity_registry: er.EntityRegistry,
 ) -> None:
-    """IMSI, IMEI, IP address and the like do not clutter a new installation."""
+    """ICCID, IMSI, IMEI, IP address and the like do not clutter a new installation.
+
+    The ICCID is the SIM device's serial number already.
+    """
     await setup_integration(hass, mock_config_entry, [Platform.SENSOR])
 
     disabled = {
@@ -90,6 +95,7 @@ async def test_rarely_needed_sensors_start_disabled(
         if entry.disabled_by is not None and entry.unique_id.startswith(FLEET_ICCIDS[0])
     }
     assert disabled == {
+        "iccid",
         "imsi",
         "imei",
         "ip_address",
@@ -236,6 +242,134 @@ async def test_list_outage_makes_every_sensor_unavailable_until_it_recovers(
         "sufficient",
         "3",
     ]
+
+
+# --- the account's SMS volume left -------------------------------------------------
+
+ACCOUNT_SMS_LEFT = "sensor.1nce_account_sms_volume_left"
+TILES = (
+    "sensor.1nce_account_sims_with_sufficient_sms_volume",
+    "sensor.1nce_account_sims_with_low_sms_volume",
+    "sensor.1nce_account_sims_without_sms_volume",
+)
+
+
+def _answer_with(
+    aioclient_mock: AiohttpClientMocker,
+    answers: dict[tuple[int, str], dict[str, object]],
+) -> None:
+    """Answer the fleet as the fixtures do, but these SIMs' (number, path) as given."""
+    aioclient_mock.clear_requests()
+    for (number, path), answer in answers.items():
+        aioclient_mock.get(sim_url(FLEET_ICCIDS[number - 1], path), **answer)  # type: ignore[arg-type]
+    aioclient_mock.post(TOKEN_URL, json=load_json("token.json"))
+    aioclient_mock.get(SIMS_URL, json=load_json("sims.json"))
+    aioclient_mock.get(USAGE_URL_PATTERN, json=load_json("usage_unused.json"))
+    for number in (1, 2, 3):
+        answer_details(aioclient_mock, number)
+
+
+async def _refetch_sim_2(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Have SIM 2's details fetched again at the next tick."""
+    entry = hass.config_entries.async_entries("one_nce")[0]
+    entry.runtime_data.details.request_soon(FLEET_ICCIDS[1])
+    await _wait(hass, freezer, timedelta(minutes=1))
+
+
+def _tiles(hass: HomeAssistant) -> list[int]:
+    return [int(hass.states.get(entity_id).state) for entity_id in TILES]
+
+
+@pytest.mark.usefixtures("no_sleep")
+async def test_account_sms_volume_is_unknown_until_every_sim_was_known(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """No total of some SIMs passed off as the account's (75 here), then the true one."""
+    _answer_with_sim_2_status_failing(aioclient_mock)
+    await setup_integration(hass, mock_config_entry, [Platform.SENSOR])
+
+    assert hass.states.get(ACCOUNT_SMS_LEFT).state == STATE_UNKNOWN
+
+    answer_fleet(aioclient_mock, load_json("sims.json"))
+    await _wait(hass, freezer, timedelta(minutes=1))
+
+    assert hass.states.get(ACCOUNT_SMS_LEFT).state == "105.0"
+
+
+@pytest.mark.usefixtures("no_sleep", "mock_details")
+async def test_account_sms_volume_keeps_a_failing_sims_last_volume(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A SIM whose details fail later still counts, with the volume it last had.
+
+    The dashboard tiles keep counting it too, from the level the list shows.
+    """
+    await setup_integration(hass, mock_config_entry, [Platform.SENSOR])
+    assert hass.states.get(ACCOUNT_SMS_LEFT).state == "105.0"
+
+    _answer_with_sim_2_status_failing(aioclient_mock)
+    await _refetch_sim_2(hass, freezer)
+
+    assert hass.states.get(f"{NO_LABEL}_sms_volume_left").state == STATE_UNAVAILABLE
+    assert hass.states.get(ACCOUNT_SMS_LEFT).state == "105.0"
+    assert _tiles(hass) == [1, 1, 1]
+
+
+@pytest.mark.usefixtures("mock_details")
+async def test_account_sms_volume_keeps_a_volume_1nce_stops_telling(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """An empty `{}` SMS quota after a known one leaves the SIM's 30 SMS counted."""
+    await setup_integration(hass, mock_config_entry, [Platform.SENSOR])
+
+    _answer_with(aioclient_mock, {(2, "/quota/sms"): {"json": {}}})
+    await _refetch_sim_2(hass, freezer)
+
+    assert hass.states.get(f"{NO_LABEL}_sms_volume_left").state == STATE_UNKNOWN
+    assert hass.states.get(ACCOUNT_SMS_LEFT).state == "105.0"
+
+
+async def test_account_sms_volume_counts_a_sim_the_list_shows_empty(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """A SIM whose quota is always `{}` but which has none left does not blank the total."""
+    _answer_with(aioclient_mock, {(3, "/quota/sms"): {"json": {}}})
+    await setup_integration(hass, mock_config_entry, [Platform.SENSOR])
+
+    assert hass.states.get("sensor.weather_station_sms_volume_left").state == (
+        STATE_UNKNOWN
+    )
+    assert hass.states.get(ACCOUNT_SMS_LEFT).state == "105.0"
+
+
+@pytest.mark.usefixtures("mock_details")
+async def test_account_sms_volume_forgets_a_sim_that_left(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A SIM that leaves the account takes its volume with it."""
+    await setup_integration(hass, mock_config_entry, [Platform.SENSOR])
+    assert hass.states.get(ACCOUNT_SMS_LEFT).state == "105.0"
+
+    # Garden gate (75 SMS) leaves.
+    answer_fleet(aioclient_mock, load_json("sims.json")[1:])
+    await _poll(hass, freezer)
+
+    assert hass.states.get(ACCOUNT_SMS_LEFT).state == "30.0"
+    assert hass.states.get("sensor.1nce_account_sims").state == "2"
 
 
 # --- last network event ---------------------------------------------------------

@@ -38,6 +38,7 @@ from homeassistant.components.recorder.statistics import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.recorder import get_instance
+from homeassistant.util import dt as dt_util
 
 from .conftest import CLIENT_ID, CLIENT_SECRET, TOKEN_URL, load_json
 
@@ -138,7 +139,11 @@ async def _next_day(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None
 
 
 async def _rows(hass: HomeAssistant, statistic_id: str) -> Rows:
-    """Stored rows of one statistic: day -> (state, sum)."""
+    """Stored rows of one statistic: local date -> (state, sum).
+
+    Home Assistant's test instance runs in US/Pacific (UTC-8), so a row stored
+    at UTC midnight would show on the local day before.
+    """
     stats = await get_instance(hass).async_add_executor_job(
         statistics_during_period,
         hass,
@@ -150,7 +155,10 @@ async def _rows(hass: HomeAssistant, statistic_id: str) -> Rows:
         {"state", "sum"},
     )
     return {
-        datetime.fromtimestamp(row["start"], UTC).date(): (row["state"], row["sum"])
+        dt_util.as_local(dt_util.utc_from_timestamp(row["start"])).date(): (
+            row["state"],
+            row["sum"],
+        )
         for row in stats.get(statistic_id, [])
     }
 
@@ -313,6 +321,39 @@ async def test_restart_reaches_back_to_the_month_start_for_the_totals(
     assert fleet_sent[_day("2026-11-24")] == (3, 19)
 
 
+async def test_restart_with_a_sim_failing_leaves_the_totals_unknown_not_low(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+    sims: dict[str, Sim],
+    usage: UsageCoordinator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A SIM whose first fetch after a restart fails would make the total drop."""
+    _answer(
+        aioclient_mock,
+        gate="usage_gate_backfill.json",
+        meter="usage_meter_backfill.json",
+    )
+    await _poll(hass, usage)
+    assert usage.month_totals() == (11, 4)
+    await usage.async_shutdown()
+
+    _move_to(hass, freezer, "2026-11-24 12:00:00+00:00")
+    _answer(
+        aioclient_mock,
+        gate="usage_gate_month.json",
+        meter={"status": HTTPStatus.SERVICE_UNAVAILABLE, "text": "<html>"},
+    )
+    restarted = _coordinator(hass, mock_config_entry, sims)
+    await _poll(hass, restarted)
+    await restarted.async_shutdown()
+
+    assert restarted.last_update_success is True
+    assert restarted.month_totals() is None
+
+
 @pytest.mark.freeze_time(START)
 async def test_month_totals_count_this_month_across_the_fleet(
     recorder_mock: Recorder,
@@ -321,7 +362,10 @@ async def test_month_totals_count_this_month_across_the_fleet(
     usage: UsageCoordinator,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """The account sensors' SMS of this month: unknown, then counted, then reset."""
+    """The account sensors' SMS of this month: unknown, then counted, then reset.
+
+    Months are Home Assistant's local months (US/Pacific here, UTC-8).
+    """
     assert usage.month_totals() is None
     _answer(
         aioclient_mock,
@@ -333,9 +377,13 @@ async def test_month_totals_count_this_month_across_the_fleet(
     # October's day is not this month's; November's from both SIMs are.
     assert usage.month_totals() == (3 + 0 + 1 + 5 + 2, 0 + 1 + 2 + 1 + 0)
 
-    # Before any poll of the new month, the old month's days no longer count.
+    # December in UTC, still November 30th here: November still counts.
     await usage.async_shutdown()
-    _move_to(hass, freezer, "2026-12-01 00:30:00+00:00")
+    _move_to(hass, freezer, "2026-12-01 07:30:00+00:00")
+    assert usage.month_totals() == (11, 4)
+    # Local midnight: before any poll of the new month, the old month's days
+    # no longer count.
+    _move_to(hass, freezer, "2026-12-01 08:30:00+00:00")
     assert usage.month_totals() == (0, 0)
 
 
@@ -356,8 +404,8 @@ async def test_a_failed_sim_is_caught_up_and_the_fleet_corrected(
 
     assert usage.last_update_success is True
     assert (await _rows(hass, f"{FLEET}_sms_mt"))[_day("2026-11-23")] == (1, 8)
-    # Only the SIM whose month is known counts.
-    assert usage.month_totals() == (4, 3)
+    # A total without the failed SIM's month would be too low: unknown instead.
+    assert usage.month_totals() is None
 
     _answer(
         aioclient_mock, gate="usage_gate_month.json", meter="usage_meter_backfill.json"
@@ -373,6 +421,125 @@ async def test_a_failed_sim_is_caught_up_and_the_fleet_corrected(
     assert fleet_sent[_day("2026-11-20")] == (3, 12)
     assert fleet_sent[_day("2026-11-23")] == (2 + 2, 16)
     assert fleet_sent[_day("2026-11-24")] == (2, 18)
+    # Both SIMs' months known: gate 3 + 0 + 2 + 2 and 0 + 1 + 3 + 0, meter 5 + 2
+    # and 1 + 0.
+    assert usage.month_totals() == (14, 5)
+
+
+async def test_a_day_is_stored_on_that_date_west_of_greenwich(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    usage: UsageCoordinator,
+) -> None:
+    """In New York, a daily statistics graph shows November 20th's SMS on the 20th."""
+    await hass.config.async_set_time_zone("America/New_York")
+    _answer(
+        aioclient_mock,
+        gate="usage_gate_backfill.json",
+        meter="usage_meter_backfill.json",
+    )
+    await _poll(hass, usage)
+
+    new_york = dt_util.get_time_zone("America/New_York")
+    days = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        datetime(2026, 11, 19, tzinfo=new_york),
+        datetime(2026, 11, 22, tzinfo=new_york),
+        {f"one_nce:sms_mt_{GATE}"},
+        "day",
+        None,
+        {"state", "change"},
+    )
+    change = {
+        datetime.fromtimestamp(row["start"], new_york): row["change"]
+        for row in days[f"one_nce:sms_mt_{GATE}"]
+    }
+    assert change[datetime(2026, 11, 19, tzinfo=new_york)] == 0
+    assert change[datetime(2026, 11, 20, tzinfo=new_york)] == 3
+    assert change[datetime(2026, 11, 21, tzinfo=new_york)] == 0
+
+
+async def test_half_hour_zones_keep_days_apart_and_sums_right(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    usage: UsageCoordinator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """In India local midnight is no whole UTC hour: the row goes half an hour later.
+
+    Half an hour earlier would put it on the day before; the next day's
+    re-import still finds its own rows and counts nothing twice.
+    """
+    await hass.config.async_set_time_zone("Asia/Kolkata")
+    _answer(
+        aioclient_mock,
+        gate="usage_gate_backfill.json",
+        meter="usage_meter_backfill.json",
+    )
+    await _poll(hass, usage)
+    _answer(aioclient_mock, gate="usage_gate_next.json", meter="usage_meter_next.json")
+
+    await _next_day(hass, freezer)
+
+    assert _windows(aioclient_mock)[GATE] == ("2026-11-23", "2026-11-24")
+    sent = await _rows(hass, f"one_nce:sms_mt_{GATE}")
+    assert sent[_day("2026-11-20")] == (3, 7)
+    assert sent[_day("2026-11-23")] == (2, 9)
+    assert sent[_day("2026-11-24")] == (2, 11)
+    assert len(sent) == 186
+    stored = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        datetime(2026, 11, 19, 12, tzinfo=UTC),
+        datetime(2026, 11, 20, 12, tzinfo=UTC),
+        {f"one_nce:sms_mt_{GATE}"},
+        "hour",
+        None,
+        {"state"},
+    )
+    # 00:30 on November 20th in India.
+    assert [row["start"] for row in stored[f"one_nce:sms_mt_{GATE}"]] == [
+        datetime(2026, 11, 19, 19, tzinfo=UTC).timestamp()
+    ]
+
+
+@pytest.mark.freeze_time("2026-11-24 06:00:00+00:00")
+async def test_no_day_is_asked_for_before_it_has_begun_here(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    usage: UsageCoordinator,
+) -> None:
+    """At 10 pm in California it is tomorrow in UTC; that day is not stored yet."""
+    _answer(
+        aioclient_mock,
+        gate="usage_gate_backfill.json",
+        meter="usage_meter_backfill.json",
+    )
+    await usage.async_refresh()
+
+    assert _windows(aioclient_mock)[GATE] == ("2026-11-01", "2026-11-23")
+
+
+@pytest.mark.freeze_time("2026-11-30 23:30:00+00:00")
+async def test_a_new_local_month_east_of_greenwich_starts_at_zero(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    usage: UsageCoordinator,
+) -> None:
+    """At 00:30 on December 1st in Berlin, 1NCE's December has not begun yet."""
+    await hass.config.async_set_time_zone("Europe/Berlin")
+    _answer(
+        aioclient_mock,
+        gate="usage_gate_backfill.json",
+        meter="usage_meter_backfill.json",
+    )
+    await usage.async_refresh()
+
+    assert _windows(aioclient_mock)[GATE] == ("2026-11-30", "2026-11-30")
+    assert usage.month_totals() == (0, 0)
 
 
 async def test_failed_poll_retries_the_next_day(

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from http import HTTPStatus
+import logging
+from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 from pytest_homeassistant_custom_component.test_util.aiohttp import (
     AiohttpClientMocker,
 )
 
-from homeassistant.const import STATE_UNAVAILABLE, Platform
+from custom_components.one_nce.api import DEFAULT_BASE_URL
+from custom_components.one_nce.const import DOMAIN
+from homeassistant.const import STATE_UNKNOWN, Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 
 from .conftest import (
     FLEET_ICCIDS,
@@ -23,11 +32,28 @@ from .conftest import (
 )
 from .test_services import set_up
 
+# Home Assistant's test instance runs in US/Pacific: months here are its months.
+pytestmark = pytest.mark.freeze_time("2026-11-24 12:00:00+00:00")
 
-def answer_usage(aioclient_mock: AiohttpClientMocker, **answer: object) -> None:
-    """Answer the account as usual, but usage requests as given."""
+UNAVAILABLE_HTML: dict[str, Any] = {
+    "status": HTTPStatus.SERVICE_UNAVAILABLE,
+    "text": "<html>",
+}
+
+
+def answer_usage(
+    aioclient_mock: AiohttpClientMocker,
+    *,
+    sim_2: dict[str, Any] | None = None,
+    **answer: Any,
+) -> None:
+    """Answer the account as usual, but usage requests as given (SIM 2's apart)."""
     aioclient_mock.clear_requests()
-    aioclient_mock.get(USAGE_URL_PATTERN, **answer)  # type: ignore[arg-type]
+    if sim_2 is not None:
+        aioclient_mock.get(
+            f"{DEFAULT_BASE_URL}/v1/sims/{FLEET_ICCIDS[1]}/usage", **sim_2
+        )
+    aioclient_mock.get(USAGE_URL_PATTERN, **answer)
     aioclient_mock.post(TOKEN_URL, json=load_json("token.json"))
     aioclient_mock.get(SIMS_URL, json=load_json("sims.json"))
     for number in range(1, len(FLEET_ICCIDS) + 1):
@@ -36,31 +62,161 @@ def answer_usage(aioclient_mock: AiohttpClientMocker, **answer: object) -> None:
 
 SENT = "sensor.1nce_account_sms_sent_this_month"
 RECEIVED = "sensor.1nce_account_sms_received_this_month"
+MONTH = {"json": load_json("usage_gate_month.json")}
+GONE = {"status": HTTPStatus.GONE, "json": {"message": "Gone"}}
 
 
-@pytest.mark.freeze_time("2026-11-24 12:00:00+00:00")
+async def _move_to(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: str
+) -> None:
+    """Let time pass to `when`, running whatever polls fall due."""
+    freezer.move_to(when)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _month_entities(
+    entity_registry: er.EntityRegistry, entry: MockConfigEntry
+) -> list[str]:
+    return [
+        registered.entity_id
+        for registered in er.async_entries_for_config_entry(
+            entity_registry, entry.entry_id
+        )
+        if registered.unique_id.endswith("_this_month")
+    ]
+
+
+def _retired_warnings(caplog: pytest.LogCaptureFixture) -> int:
+    return sum(
+        record.levelno == logging.WARNING and "no longer offers usage" in record.message
+        for record in caplog.records
+    )
+
+
 async def test_month_sensors_sum_the_fleets_sms_of_this_month(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
     mock_details: AiohttpClientMocker,
 ) -> None:
     """Three SIMs with the same November usage: 3 x 7 sent, 3 x 4 received."""
-    answer_usage(mock_details, json=load_json("usage_gate_month.json"))
+    answer_usage(mock_details, **MONTH)
     await set_up(hass, mock_config_entry, [Platform.SENSOR])
 
-    assert hass.states.get(SENT).state == "21"
+    sent = hass.states.get(SENT)
+    assert sent.state == "21"
     assert hass.states.get(RECEIVED).state == "12"
-    assert hass.states.get(SENT).attributes["unit_of_measurement"] == "SMS"
+    assert sent.attributes["unit_of_measurement"] == "SMS"
+    # A total that restarts with the local month, which long-term statistics
+    # sum per month without reading a lower value as a new meter.
+    assert sent.attributes["state_class"] == "total"
+    assert sent.attributes["last_reset"] == "2026-11-01T00:00:00-07:00"
 
 
-async def test_month_sensors_are_unavailable_without_usage_statistics(
+async def test_month_sensors_restart_at_zero_at_local_midnight_on_the_first(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
     mock_details: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
-    """When 1NCE has retired v1 usage, the month sensors say so by being unavailable."""
-    answer_usage(mock_details, status=HTTPStatus.GONE)
+    """At midnight in California, not in UTC, the count starts again from 0."""
+    answer_usage(mock_details, **MONTH)
     await set_up(hass, mock_config_entry, [Platform.SENSOR])
 
-    assert hass.states.get(SENT).state == STATE_UNAVAILABLE
-    assert hass.states.get(RECEIVED).state == STATE_UNAVAILABLE
+    # December 1st in UTC, still November 30th here.
+    await _move_to(hass, freezer, "2026-12-01 07:58:00+00:00")
+    assert hass.states.get(SENT).state == "21"
+
+    await _move_to(hass, freezer, "2026-12-01 08:01:00+00:00")
+    sent = hass.states.get(SENT)
+    assert sent.state == "0"
+    assert sent.attributes["last_reset"] == "2026-12-01T00:00:00-08:00"
+
+
+@pytest.mark.usefixtures("no_sleep")
+async def test_month_sensors_are_unknown_while_a_sims_month_is_unknown(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Two SIMs' SMS are not the fleet's: no number until the third is known."""
+    answer_usage(mock_details, sim_2=UNAVAILABLE_HTML, **MONTH)
+    await set_up(hass, mock_config_entry, [Platform.SENSOR])
+
+    assert hass.states.get(SENT).state == STATE_UNKNOWN
+
+    answer_usage(mock_details, **MONTH)
+    await _move_to(hass, freezer, "2026-11-25 12:01:00+00:00")
+    assert hass.states.get(SENT).state == "21"
+
+
+@pytest.mark.usefixtures("no_sleep")
+async def test_month_sensors_appear_once_usage_was_read(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+    entity_registry: er.EntityRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """While usage has never loaded there is nothing to show; then they come."""
+    answer_usage(mock_details, **UNAVAILABLE_HTML)
+    await set_up(hass, mock_config_entry, [Platform.SENSOR])
+
+    assert _month_entities(entity_registry, mock_config_entry) == []
+
+    answer_usage(mock_details, **MONTH)
+    await _move_to(hass, freezer, "2026-11-25 12:01:00+00:00")
+
+    assert sorted(_month_entities(entity_registry, mock_config_entry)) == [
+        RECEIVED,
+        SENT,
+    ]
+    assert hass.states.get(SENT).state == "21"
+
+
+async def test_retired_usage_creates_no_month_sensors_and_removes_old_ones(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+    entity_registry: er.EntityRegistry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With v1 usage gone: one log line, and no sensors stuck at unavailable."""
+    mock_config_entry.add_to_hass(hass)
+    for key in ("sms_sent_this_month", "sms_received_this_month"):
+        entity_registry.async_get_or_create(
+            "sensor",
+            DOMAIN,
+            f"{mock_config_entry.entry_id}_{key}",
+            config_entry=mock_config_entry,
+        )
+    answer_usage(mock_details, **GONE)
+    await set_up(hass, mock_config_entry, [Platform.SENSOR])
+
+    assert _month_entities(entity_registry, mock_config_entry) == []
+    assert hass.states.get(SENT) is None
+    assert _retired_warnings(caplog) == 1
+    # The rest of the account is unaffected.
+    assert hass.states.get("sensor.1nce_account_sims").state == "3"
+
+
+async def test_month_sensors_go_when_usage_is_retired_later(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+    entity_registry: er.EntityRegistry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """1NCE retiring v1 while Home Assistant runs takes the sensors away too."""
+    answer_usage(mock_details, **MONTH)
+    await set_up(hass, mock_config_entry, [Platform.SENSOR])
+    assert hass.states.get(SENT).state == "21"
+
+    answer_usage(mock_details, **GONE)
+    await _move_to(hass, freezer, "2026-11-25 12:01:00+00:00")
+
+    assert _month_entities(entity_registry, mock_config_entry) == []
+    assert hass.states.get(SENT) is None
+    assert _retired_warnings(caplog) == 1

@@ -3,6 +3,7 @@
 Values that the SIM list carries stay available as long as the list loads;
 exact volumes, expiry dates and the network state come from the per-SIM
 details and are unavailable while a SIM's details are unknown or failing.
+Account totals are a true total or unknown, never a sum over some SIMs.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Final
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -21,13 +23,17 @@ from homeassistant.components.sensor import (
 from homeassistant.const import (
     MAX_LENGTH_STATE_STATE,
     EntityCategory,
+    Platform,
     UnitOfInformation,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
 
 from .api import ConnectivityStatus, QuotaLevel, Sim
+from .const import DOMAIN
 from .coordinator import OneNceConfigEntry, SimDetails
 from .entity import (
     OneNceAccountEntity,
@@ -39,6 +45,7 @@ from .entity import (
 )
 from .forwarder_health import HEALTH_SENSORS, ForwarderHealthSensor
 from .receiver import get_receiver
+from .usage import month_start
 
 # Read-only: the coordinators fetch, entities only read what they hold.
 PARALLEL_UPDATES = 0
@@ -72,22 +79,38 @@ class OneNceAccountSensorEntityDescription(SensorEntityDescription):
     value_fn: Callable[[Sequence[SimView]], StateType]
 
 
-def _level(level: QuotaLevel | None) -> str | None:
-    return level.value if level is not None else None
+def _enum_value(member: StrEnum | None) -> str | None:
+    return member.value if member is not None else None
 
 
 def _count(level: QuotaLevel) -> Callable[[Sequence[SimView]], int]:
     return lambda views: sum(view.sms_level is level for view in views)
 
 
-def _sms_left(views: Sequence[SimView]) -> float | None:
-    """Sum what is known; an overdrawn SIM counts as empty, not as a debt."""
-    volumes = [
-        max(0.0, view.details.sms_quota.volume)
-        for view in views
-        if view.details is not None and view.details.sms_quota.volume is not None
-    ]
-    return sum(volumes) if volumes else None
+def last_known_sms_volumes(
+    known: Mapping[str, float],
+    sims: Mapping[str, Sim],
+    details: Mapping[str, SimDetails],
+) -> dict[str, float]:
+    """Each listed SIM's SMS volume left, as last known; absent if never known.
+
+    A SIM whose details fail keeps its last volume, so one flaky SIM neither
+    blanks nor skews the account's total. An overdrawn SIM counts as empty,
+    not as a debt. A SIM whose volume was never known (1NCE answers `{}`, or
+    its details are still to come) but which the list shows with none left
+    is empty all the same.
+    """
+    volumes: dict[str, float] = {}
+    for iccid, sim in sims.items():
+        fetched = details.get(iccid)
+        volume = fetched.sms_quota.volume if fetched is not None else None
+        if volume is not None:
+            volumes[iccid] = max(0.0, volume)
+        elif iccid in known:
+            volumes[iccid] = known[iccid]
+        elif sim.sms_quota_level is QuotaLevel.EXHAUSTED:
+            volumes[iccid] = 0.0
+    return volumes
 
 
 SIM_SENSORS: tuple[OneNceSimSensorEntityDescription, ...] = (
@@ -96,17 +119,19 @@ SIM_SENSORS: tuple[OneNceSimSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=QUOTA_LEVELS,
         uses_details=True,
-        value_fn=lambda view: _level(view.sms_level),
+        value_fn=lambda view: _enum_value(view.sms_level),
     ),
     OneNceSimSensorEntityDescription(
         key="data_quota_state",
         device_class=SensorDeviceClass.ENUM,
         options=QUOTA_LEVELS,
-        value_fn=lambda view: _level(view.sim.data_quota_level),
+        value_fn=lambda view: _enum_value(view.sim.data_quota_level),
     ),
+    # The device's serial number already shows it.
     OneNceSimSensorEntityDescription(
         key="iccid",
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
         value_fn=lambda view: view.sim.iccid,
     ),
     OneNceSimSensorEntityDescription(
@@ -188,7 +213,8 @@ DETAIL_SENSORS: tuple[OneNceDetailSensorEntityDescription, ...] = (
         key="connection_status",
         device_class=SensorDeviceClass.ENUM,
         options=[status.value for status in ConnectivityStatus],
-        value_fn=lambda details: details.connectivity.status.value,
+        # A state word 1NCE has not documented reads as unknown.
+        value_fn=lambda details: _enum_value(details.connectivity.status),
     ),
     OneNceDetailSensorEntityDescription(
         key="network_operator",
@@ -238,13 +264,13 @@ ACCOUNT_SENSORS: tuple[OneNceAccountSensorEntityDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=_count(QuotaLevel.EXHAUSTED),
     ),
-    OneNceAccountSensorEntityDescription(
-        key="account_sms_volume",
-        native_unit_of_measurement=UNIT_SMS,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=0,
-        value_fn=_sms_left,
-    ),
+)
+
+ACCOUNT_SMS_VOLUME = SensorEntityDescription(
+    key="account_sms_volume",
+    native_unit_of_measurement=UNIT_SMS,
+    state_class=SensorStateClass.MEASUREMENT,
+    suggested_display_precision=0,
 )
 
 
@@ -255,19 +281,21 @@ class OneNceUsageSensorEntityDescription(SensorEntityDescription):
     value_fn: Callable[[tuple[int, int]], int]
 
 
-# Counts restart at 0 on the 1st of the month: TOTAL_INCREASING reads a drop as
-# a reset, so statistics keep the monthly sums right.
-USAGE_SENSORS: tuple[OneNceUsageSensorEntityDescription, ...] = (
+# Counts restart at 0 on the 1st of the (local) month, which `last_reset` says.
+# TOTAL, not TOTAL_INCREASING: a total that drops within the month (a SIM left
+# the account) is then a negative change, where TOTAL_INCREASING would read a
+# new cycle and count the whole month again in long-term statistics.
+USAGE_SENSORS: Final[tuple[OneNceUsageSensorEntityDescription, ...]] = (
     OneNceUsageSensorEntityDescription(
         key="sms_sent_this_month",
         native_unit_of_measurement=UNIT_SMS,
-        state_class=SensorStateClass.TOTAL_INCREASING,
+        state_class=SensorStateClass.TOTAL,
         value_fn=lambda totals: totals[0],
     ),
     OneNceUsageSensorEntityDescription(
         key="sms_received_this_month",
         native_unit_of_measurement=UNIT_SMS,
-        state_class=SensorStateClass.TOTAL_INCREASING,
+        state_class=SensorStateClass.TOTAL,
         value_fn=lambda totals: totals[1],
     ),
 )
@@ -283,11 +311,15 @@ async def async_setup_entry(
     # step with the list (one listener for the whole entry).
     async_sync_devices(hass, entry)
     async_add_entities(
-        OneNceAccountSensor(entry, description) for description in ACCOUNT_SENSORS
+        [
+            *(
+                OneNceAccountSensor(entry, description)
+                for description in ACCOUNT_SENSORS
+            ),
+            OneNceAccountSmsVolumeSensor(entry, ACCOUNT_SMS_VOLUME),
+        ]
     )
-    async_add_entities(
-        OneNceUsageSensor(entry, description) for description in USAGE_SENSORS
-    )
+    _async_follow_usage(hass, entry, async_add_entities)
     if (receiver := get_receiver(hass, entry.entry_id)) is not None:
         async_add_entities(
             ForwarderHealthSensor(entry, receiver.health, description)
@@ -305,6 +337,45 @@ async def async_setup_entry(
         ]
 
     async_add_sim_entities(entry, async_add_entities, entities_for)
+
+
+@callback
+def _async_follow_usage(
+    hass: HomeAssistant,
+    entry: OneNceConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the month sensors once usage was read; remove them if 1NCE retired it.
+
+    Usage is read after setup, in the background, and 1NCE may have retired
+    it (v1): sensors that could never show anything are not created, and
+    those left in the registry by an earlier run are removed. The log says
+    why, once (`usage.py`).
+    """
+    usage = entry.runtime_data.usage
+    added = False
+
+    @callback
+    def follow() -> None:
+        nonlocal added
+        if not usage.supported:
+            registry = er.async_get(hass)
+            for description in USAGE_SENSORS:
+                unique_id = f"{entry.entry_id}_{description.key}"
+                if entity_id := registry.async_get_entity_id(
+                    Platform.SENSOR, DOMAIN, unique_id
+                ):
+                    registry.async_remove(entity_id)
+            return
+        if added or usage.data is None:
+            return
+        added = True
+        async_add_entities(
+            OneNceUsageSensor(entry, description) for description in USAGE_SENSORS
+        )
+
+    follow()
+    entry.async_on_unload(usage.async_add_listener(follow))
 
 
 class OneNceSimSensor(OneNceSimEntity, SensorEntity):
@@ -388,11 +459,53 @@ class OneNceAccountSensor(OneNceAccountEntity, SensorEntity):
         return self.entity_description.value_fn(self.views)
 
 
+class OneNceAccountSmsVolumeSensor(OneNceAccountEntity, SensorEntity):
+    """The SMS volume left over all SIMs: a true total, or unknown.
+
+    Unknown until every listed SIM's volume was known once (the first detail
+    round takes a while on a large fleet): a sum over the SIMs known so far
+    would under-report without saying so.
+    """
+
+    def __init__(
+        self, entry: OneNceConfigEntry, description: SensorEntityDescription
+    ) -> None:
+        """Start without any SIM's volume known."""
+        super().__init__(entry, description)
+        self._volumes: dict[str, float] = {}
+
+    def _remember(self) -> None:
+        self._volumes = last_known_sms_volumes(
+            self._volumes,
+            self.coordinator.data,
+            self.entry.runtime_data.details.data or {},
+        )
+
+    async def async_added_to_hass(self) -> None:
+        """Take in the volumes known before the entity was added."""
+        await super().async_added_to_hass()
+        self._remember()
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Keep each SIM's volume as the list and the details change."""
+        self._remember()
+        super()._handle_coordinator_update()
+
+    @property
+    def native_value(self) -> float | None:
+        """Sum every listed SIM's last known volume; unknown if one is missing."""
+        if any(iccid not in self._volumes for iccid in self.coordinator.data):
+            return None
+        return sum(self._volumes.values())
+
+
 class OneNceUsageSensor(OneNceAccountEntity, SensorEntity):
     """This month's SMS of the whole fleet, from 1NCE's (v1) usage statistics.
 
-    Unavailable until the first daily import, and for good once 1NCE offers
-    no usage statistics any more.
+    Created once usage was first read. Unknown while any SIM's month is not
+    known (e.g. its first fetch after a restart failed), rather than a sum
+    that drops and rises again.
     """
 
     entity_description: OneNceUsageSensorEntityDescription
@@ -408,8 +521,14 @@ class OneNceUsageSensor(OneNceAccountEntity, SensorEntity):
 
     @property
     def available(self) -> bool:
-        """Available while usage statistics are known."""
-        return self.entry.runtime_data.usage.month_totals() is not None
+        """Available while 1NCE offers usage; it does not depend on the list."""
+        usage = self.entry.runtime_data.usage
+        return usage.supported and usage.data is not None
+
+    @property
+    def last_reset(self) -> datetime:
+        """The start of this month, local time, where the counts restart."""
+        return dt_util.start_of_local_day(month_start())
 
     @property
     def native_value(self) -> int | None:

@@ -2,8 +2,10 @@
 
 Each SIM, and each account's whole fleet, is a "subject" with three external
 statistics: SMS sent (MT), SMS received (MO) and data used. Each day is one row
-at its UTC midnight, with the day's count as `state` and a running `sum`, so a
-statistics-graph card shows daily bars or a running total with no helpers.
+at the start of that date in Home Assistant's time zone, with the day's count
+as `state` and a running `sum`, so a statistics-graph card shows daily bars (on
+the date 1NCE reports) or a running total with no helpers. At UTC midnight
+instead, every day would show on the day before west of Greenwich.
 
 A re-import must never count a day twice. Sums therefore always continue from
 the stored sum of the day BEFORE the first day being written; days already
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Final, cast
 
 from homeassistant.components.recorder.models import (
@@ -152,12 +154,21 @@ class StoredTail:
 
 
 def day_start(day: date) -> datetime:
-    """Return the UTC midnight a day's row is stored at."""
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    """Return when a day's row is stored: its local midnight, as UTC.
+
+    The recorder keeps rows on whole UTC hours. Where local midnight is not
+    one (India, Newfoundland, ...), the next whole hour is taken: still on the
+    same local date, where an earlier one would fall on the day before.
+    """
+    start = dt_util.as_utc(dt_util.start_of_local_day(day))
+    if start.minute or start.second or start.microsecond:
+        start = start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    return start
 
 
 def _row_day(timestamp: float) -> date:
-    return dt_util.utc_from_timestamp(timestamp).date()
+    """Return the date a stored row stands for (the inverse of `day_start`)."""
+    return dt_util.as_local(dt_util.utc_from_timestamp(timestamp)).date()
 
 
 async def async_stored_tails(

@@ -7,6 +7,11 @@ have been partial) up to today, and written as long-term statistics
 (`statistics.py`). The first run backfills six months, still one request per
 SIM. The current month's days stay in memory for the account's "this month"
 sensors.
+
+1NCE's rows are calendar dates. They are stored on those dates in Home
+Assistant's time zone, and "this month" is the local month. The newest date
+asked for is today's in both UTC and local time, whichever is earlier, so no
+row is ever stored for a date that has not begun here.
 """
 
 from __future__ import annotations
@@ -46,6 +51,16 @@ USAGE_INTERVAL: Final = timedelta(days=1)
 MONTHS_KEPT: Final = 6
 
 type SimsGetter = Callable[[], Mapping[str, Sim]]
+
+
+def usage_today() -> date:
+    """Return the newest date to ask 1NCE for and to store (see the module doc)."""
+    return min(dt_util.now().date(), dt_util.utcnow().date())
+
+
+def month_start() -> date:
+    """Return the first day of the current month in Home Assistant's time zone."""
+    return dt_util.now().date().replace(day=1)
 
 
 def months_back(day: date, months: int) -> date:
@@ -100,13 +115,15 @@ def _keep_polling() -> None:
     """Listen without doing anything, so the daily import runs with no entities."""
 
 
-class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay]]]):
+class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
     """Import the fleet's daily usage once a day; keep this month's days.
 
-    `data` maps each SIM whose days this month are all known to those days.
-    When 1NCE no longer offers usage (v1 retired) it says so once and stops
-    polling; other failures leave the day's poll failed and the next day
-    catches up, since it starts from the last day stored.
+    `data` maps each SIM of the last poll to its days of this month, or to None
+    while they are not all known (its fetch failed since Home Assistant
+    started). A SIM that fails later keeps the days last fetched. When 1NCE no
+    longer offers usage (v1 retired) it says so once and stops polling; other
+    failures leave the day's poll failed and the next day catches up, since it
+    starts from the last day stored.
     """
 
     config_entry: ConfigEntry
@@ -140,20 +157,25 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay]]]):
     def month_totals(self) -> tuple[int, int] | None:
         """Count this month's SMS sent (MT) and received (MO) over the fleet, so far.
 
-        None before the first successful poll and once 1NCE offers no usage.
-        Months are UTC months, as 1NCE's days are stored at UTC midnight.
+        None before the first successful poll, once 1NCE offers no usage, and
+        while any SIM's month is unknown: a sum that leaves SIMs out would
+        drop and rise again, which long-term statistics would record as SMS
+        that were never sent. Months are local months.
         """
         if not self.supported or self.data is None:
             return None
-        month = dt_util.utcnow().date().replace(day=1)
-        days = [day for days in self.data.values() for day in days if day.day >= month]
+        known = [days for days in self.data.values() if days is not None]
+        if len(known) < len(self.data):
+            return None
+        month = month_start()
+        days = [day for days in known for day in days if day.day >= month]
         return sum(day.sms_mt for day in days), sum(day.sms_mo for day in days)
 
-    async def _async_update_data(self) -> dict[str, list[UsageDay]]:
+    async def _async_update_data(self) -> dict[str, list[UsageDay] | None]:
         if not self.supported:
             return {}
-        today = dt_util.utcnow().date()
-        month_start = today.replace(day=1)
+        today = usage_today()
+        first = month_start()
         sims = dict(self._sims())
         subjects = {iccid: sim_subject(iccid, sim.label) for iccid, sim in sims.items()}
         for gone in set(self._month_days) - set(sims):
@@ -174,10 +196,13 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay]]]):
             else {}
         )
         if recording:
-            starts, fleet_start = self._windows(subjects, tails, today)
+            starts, fleet_start = self._windows(subjects, tails, today, first)
         else:
             # Nothing to import into: fetch only what this month's totals need.
-            starts, fleet_start = dict.fromkeys(sims, month_start), month_start
+            # Just after local midnight on the 1st, east of Greenwich, the
+            # month has begun here but not yet in UTC, so it has no day yet.
+            fleet_start = min(first, today)
+            starts = dict.fromkeys(sims, fleet_start)
 
         results = await asyncio.gather(
             *(
@@ -191,7 +216,7 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay]]]):
         for iccid, result in zip(sims, results, strict=True):
             if isinstance(result, Usage):
                 fetched[iccid] = consecutive_days(result.days, starts[iccid], today)
-                self._remember(iccid, starts[iccid], fetched[iccid], month_start)
+                self._remember(iccid, starts[iccid], fetched[iccid], first)
             elif isinstance(result, OneNceError):
                 LOGGER.debug("Usage of SIM %s not fetched: %s", iccid, result)
                 errors.append(result)
@@ -217,9 +242,12 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay]]]):
             )
             await async_import_usage(self.hass, imports, tails)
         return {
-            iccid: sorted(self._month_days[iccid].values(), key=lambda day: day.day)
+            iccid: (
+                sorted(self._month_days[iccid].values(), key=lambda day: day.day)
+                if self._covered_from.get(iccid, date.max) <= first
+                else None
+            )
             for iccid in sims
-            if self._covered_from.get(iccid, date.max) <= month_start
         }
 
     async def _async_recording(self) -> bool:
@@ -233,6 +261,7 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay]]]):
         subjects: Mapping[str, Subject],
         tails: Mapping[str, StoredTail],
         today: date,
+        first: date,
     ) -> tuple[dict[str, date], date]:
         """Choose each SIM's first day to fetch, and the fleet's.
 
@@ -243,7 +272,6 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay]]]):
         a month in memory, the window also reaches back to the month's start.
         """
         floor = months_back(today, MONTHS_KEPT)
-        month_start = today.replace(day=1)
         candidates = [
             tail.day
             for subject in subjects.values()
@@ -251,10 +279,8 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay]]]):
         ]
         fleet_tail = tails.get(self.fleet.key_id)
         candidates.append(fleet_tail.day if fleet_tail is not None else floor)
-        if any(
-            self._covered_from.get(iccid, date.max) > month_start for iccid in subjects
-        ):
-            candidates.append(month_start)
+        if any(self._covered_from.get(iccid, date.max) > first for iccid in subjects):
+            candidates.append(first)
         common = min(max(min(candidates), floor), today)
         starts = {
             iccid: common if subject.key_id in tails else floor
@@ -263,19 +289,19 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay]]]):
         return starts, common
 
     def _remember(
-        self, iccid: str, start: date, days: list[UsageDay], month_start: date
+        self, iccid: str, start: date, days: list[UsageDay], first: date
     ) -> None:
         """Keep this month's days of a SIM and how far back they are complete."""
         kept = {
             day: usage
             for day, usage in self._month_days.get(iccid, {}).items()
-            if day >= month_start
+            if day >= first
         }
-        kept.update((usage.day, usage) for usage in days if usage.day >= month_start)
+        kept.update((usage.day, usage) for usage in days if usage.day >= first)
         self._month_days[iccid] = kept
         self._covered_from[iccid] = min(start, self._covered_from.get(iccid, start))
 
-    def _give_up(self, error: OneNceError) -> dict[str, list[UsageDay]]:
+    def _give_up(self, error: OneNceError) -> dict[str, list[UsageDay] | None]:
         """Stop for good: the usage endpoint is gone, asking daily will not help."""
         LOGGER.warning(
             "1NCE no longer offers usage history (its v1 API is retired), so SMS "
