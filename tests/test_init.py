@@ -147,7 +147,7 @@ def _timers(hass: HomeAssistant) -> list[str]:
     """What the loop will call back later, by callback, delayed writes aside."""
     scheduled = getattr(hass.loop, "_scheduled", [])
     return sorted(
-        repr(handle._callback)  # noqa: SLF001
+        repr(handle._callback)
         for handle in scheduled
         if not handle.cancelled() and "delayed_write" not in repr(handle)
     )
