@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Generator
 from http import HTTPStatus
 import json
@@ -194,8 +195,11 @@ def with_api_url(url: str, secret: str = CLIENT_SECRET) -> dict[str, Any]:
 
 
 def basic_auth(secret: str) -> str:
-    """The Authorization header 1NCE receives for our Client-ID and a secret."""
-    return aiohttp.BasicAuth(CLIENT_ID, secret).encode()
+    """The Authorization header 1NCE receives for our Client-ID and a secret.
+
+    Spelled out after RFC 7617 rather than with aiohttp's (deprecated) helper.
+    """
+    return "Basic " + base64.b64encode(f"{CLIENT_ID}:{secret}".encode()).decode()
 
 
 async def start_user_flow(hass: HomeAssistant) -> FlowResult[Any, Any]:

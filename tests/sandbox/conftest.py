@@ -9,6 +9,7 @@ start it is replaced here by one that does nothing.
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 import json
@@ -151,6 +152,12 @@ def make_client(session: aiohttp.ClientSession) -> Callable[..., OneNceClient]:
         )
 
     return make
+
+
+def basic_auth(client_id: str, client_secret: str) -> str:
+    """An Authorization header as RFC 7617 spells it (aiohttp's helper is deprecated)."""
+    token = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+    return f"Basic {token}"
 
 
 async def wait_until(predicate: Callable[[], bool], within: float = 5.0) -> None:

@@ -20,7 +20,7 @@ from custom_components.one_nce.api import (
 )
 from sandbox import OWNER_CLIENT_ID, OWNER_CLIENT_SECRET
 
-from .conftest import Running
+from .conftest import Running, basic_auth
 
 ICCIDS = [f"8988228066{index:09d}" for index in range(1, 7)]
 
@@ -47,7 +47,7 @@ async def test_bad_credentials_answer_400_and_fail_authentication(
     async with session.post(
         f"{running.api_url}/oauth/token",
         json={"grant_type": "client_credentials"},
-        auth=aiohttp.BasicAuth("sandbox-client", "wrong"),
+        headers={"Authorization": basic_auth("sandbox-client", "wrong")},
     ) as response:
         assert response.status == 400
         assert (await response.json())["errorCode"] == "BadCredentials"

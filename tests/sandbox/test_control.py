@@ -21,7 +21,7 @@ from custom_components.one_nce.api import (
 )
 from custom_components.one_nce.api.forwarder import parse_mo_sms
 
-from .conftest import Receiver, Running
+from .conftest import Receiver, Running, basic_auth
 
 GATE = "8988228066000000001"
 ROOT = Path(__file__).parents[2]
@@ -34,7 +34,7 @@ async def _bearer(running: Running, session: aiohttp.ClientSession) -> str:
     async with session.post(
         f"{running.api_url}/oauth/token",
         json={"grant_type": "client_credentials"},
-        auth=aiohttp.BasicAuth("sandbox-client", "sandbox-secret"),
+        headers={"Authorization": basic_auth("sandbox-client", "sandbox-secret")},
     ) as response:
         return f"Bearer {(await response.json())['access_token']}"
 
