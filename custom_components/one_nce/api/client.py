@@ -391,9 +391,14 @@ class OneNceClient:
         last_attempt: bool,
     ) -> None:
         """Heed a 429: pause whom it concerns, then wait here or raise."""
-        wait = _retry_after_seconds(headers.get("Retry-After"), time.time())
+        # A garbled header or a skewed HTTP date must not silence us for
+        # hours: 1NCE's limits are per second and per minute.
+        wait = min(
+            _retry_after_seconds(headers.get("Retry-After"), time.time()),
+            MAX_SHARED_PAUSE,
+        )
         if not token_request:
-            self.rate_limiter.pause(min(wait, MAX_SHARED_PAUSE))
+            self.rate_limiter.pause(wait)
         if wait > MAX_RETRY_AFTER or last_attempt:
             raise OneNceRateLimitError(
                 f"{what}: 1NCE rate limit hit, retry after {wait:.0f} s",
