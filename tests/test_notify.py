@@ -116,8 +116,6 @@ async def test_failure_after_the_first_part_names_the_part_that_went_out(
     assert raised.value.translation_key == "send_failed_partially"
     assert raised.value.translation_placeholders == {
         "sim": GARDEN_GATE_SIM,
-        "sent_parts": "1",
-        "total": "2",
         "error": "SMSC busy",
         "sent": f"{GARDEN_GATE_SIM}: 6026",
     }

@@ -20,6 +20,7 @@ import voluptuous as vol
 import yaml
 from yarl import URL
 
+from custom_components.one_nce.api import RateLimiter
 from custom_components.one_nce.api import sms as sms_codec
 from custom_components.one_nce.const import CONF_MAX_SMS_PARTS, DOMAIN
 from custom_components.one_nce.sending import OutgoingSms, SentSms, async_send_sms
@@ -47,6 +48,26 @@ GARDEN_GATE = f"Garden gate ({ICCID_1})"  # how errors name SIM 1 (SIM 2 has no 
 SMS_POST = re.compile(r"/v2/sims/\d+/sms$")
 TRAFFIC_LIMIT = "Traffic limit of 100 SMS per month exceeded"
 INTEGRATION = Path(__file__).parent.parent / "custom_components" / DOMAIN
+ERROR_TEXTS = {
+    language: json.loads(
+        (INTEGRATION / "translations" / f"{language}.json").read_text(encoding="utf-8")
+    )["exceptions"]
+    for language in ("en", "de")
+}
+
+
+def assert_placeholders_fit(err: HomeAssistantError) -> None:
+    """The error passes exactly the values its English and German texts show.
+
+    A placeholder the text needs but the code lost would show as `{name}`, or
+    make Home Assistant fall back to the bare text; one passed but not shown
+    is information the user never gets.
+    """
+    assert err.translation_domain == DOMAIN
+    assert err.translation_key is not None
+    for language, texts in ERROR_TEXTS.items():
+        shown = set(re.findall(r"\{(\w+)\}", texts[err.translation_key]["message"]))
+        assert shown == set(err.translation_placeholders or {}), language
 
 
 def answer_sms_posts(
@@ -439,18 +460,18 @@ async def test_sending_refreshes_the_sms_volume_at_the_next_tick(
         ({"message": "0x48", "encoding": "binary"}, "invalid_binary_message", None),
         (
             {"message": "a" * 154, "udh": "050003CC0101"},
-            "udh_message_too_long",
-            {"header": "6", "room": "153", "alphabet": "GSM 7-bit", "needed": "154"},
+            "udh_message_too_long_gsm7",
+            {"header": "6", "room": "153", "needed": "154"},
         ),
         (
             {"message": "€" * 77, "udh": "050003CC0101"},
-            "udh_message_too_long",
-            {"header": "6", "room": "153", "alphabet": "GSM 7-bit", "needed": "154"},
+            "udh_message_too_long_gsm7",
+            {"header": "6", "room": "153", "needed": "154"},
         ),
         (
             {"message": "🔥" * 34, "udh": "050003CC0101"},
-            "udh_message_too_long",
-            {"header": "6", "room": "67", "alphabet": "UCS-2", "needed": "68"},
+            "udh_message_too_long_ucs2",
+            {"header": "6", "room": "67", "needed": "68"},
         ),
         (
             {"message": "ab" * 135, "encoding": "binary", "udh": "050003CC0101"},
@@ -473,7 +494,9 @@ async def test_sending_refreshes_the_sms_volume_at_the_next_tick(
             "expiry_in_past",
             None,
         ),
-        ({"message": "Hi", "expiry": {"seconds": 0}}, "expiry_in_past", None),
+        ({"message": "Hi", "expiry": {"seconds": 0}}, "expiry_not_positive", {}),
+        ({"message": "Hi", "expiry": "00:00:00"}, "expiry_not_positive", {}),
+        ({"message": "Hi", "expiry": -60}, "expiry_not_positive", {}),
     ],
     ids=[
         "empty",
@@ -489,6 +512,8 @@ async def test_sending_refreshes_the_sms_volume_at_the_next_tick(
         "expiry-past",
         "expiry-at-past",
         "expiry-zero",
+        "expiry-midnight-as-duration",
+        "expiry-negative",
     ],
 )
 async def test_unsendable_messages_are_refused_with_a_reason(
@@ -506,7 +531,51 @@ async def test_unsendable_messages_are_refused_with_a_reason(
     assert err.value.translation_key == key
     if placeholders is not None:
         assert (err.value.translation_placeholders or {}) == placeholders
+    assert_placeholders_fit(err.value)
     assert sms_api.mock_calls == []
+
+
+async def test_zero_validity_says_how_durations_are_written(
+    hass: HomeAssistant, sms_api: AiohttpClientMocker
+) -> None:
+    """A validity of "00:00:00" is refused as a duration, not as a moment passed."""
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, iccid=ICCID_1, message="Hi", expiry="00:00:00")
+
+    assert str(err.value) == (
+        "The validity must be longer than zero. A plain number is seconds, and "
+        "HH:MM or HH:MM:SS is a duration, not a time of day"
+    )
+
+
+@pytest.mark.parametrize(
+    ("message", "note", "other_note"),
+    [
+        ("a" * 154, "characters such as € and [ count twice", "emoji"),
+        (
+            "🔥" * 34,
+            "an emoji, or another character outside Unicode's basic plane, "
+            "counts twice",
+            "€",
+        ),
+    ],
+    ids=["gsm7", "ucs2"],
+)
+async def test_header_refusal_explains_only_its_own_alphabet(
+    hass: HomeAssistant,
+    sms_api: AiohttpClientMocker,
+    message: str,
+    note: str,
+    other_note: str,
+) -> None:
+    """What counts twice differs per alphabet; the other alphabet's note is left out."""
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, iccid=ICCID_1, message=message, udh="050003CC0101")
+
+    assert note in str(err.value)
+    assert other_note not in str(err.value)
+    german = ERROR_TEXTS["de"][err.value.translation_key]["message"]
+    assert "GSM 7-bit" not in german  # German writes "GSM-7-Bit"
 
 
 @pytest.mark.parametrize(
@@ -542,7 +611,7 @@ async def test_message_with_own_header_that_fits_is_sent_whole(
             {"message": "a" * 200, "udh": "050003CC0101"},
             "A message with its own user data header (UDH) is sent as a single SMS "
             "and never split. Next to this 6-byte header, one SMS holds 153 "
-            "characters in GSM 7-bit",
+            "characters of the GSM 7-bit alphabet, but the message needs 200",
         ),
     ],
     ids=["udh", "binary", "udh-too-long"],
@@ -662,7 +731,11 @@ async def test_sim_without_sms_volume_is_refused(
     mock_api: AiohttpClientMocker,
     change: dict[str, object],
 ) -> None:
-    """An exact quota that cannot be spent wins over the list's 'more than 20 %'."""
+    """An exact quota that cannot be spent wins over the list's 'more than 20 %'.
+
+    Before refusing, the quota is read once more (a top-up may have come in
+    since); it still says the same, so nothing is sent.
+    """
     quota = load_json("quota_sms_1.json") | change
     mock_api.get(sim_url(ICCID_1, "/quota/sms"), json=quota)
     for number in (1, 2, 3):
@@ -676,7 +749,117 @@ async def test_sim_without_sms_volume_is_refused(
 
     assert err.value.translation_key == "sms_volume_exhausted"
     assert err.value.translation_placeholders == {"sim": f"Garden gate ({ICCID_1})"}
-    assert mock_api.mock_calls == []
+    assert_placeholders_fit(err.value)
+    assert calls(mock_api) == [("GET", f"/management-api/v2/sims/{ICCID_1}/quota/sms")]
+
+
+async def topped_up_after_setup(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    *,
+    volume_now: int,
+) -> None:
+    """Load with SIM 1's SMS volume used up; 1NCE says `volume_now` from then on.
+
+    That is a top-up in the Portal after the last detail tick.
+    """
+    answers = iter([0])
+
+    async def quota(method: str, url: URL, data: Any) -> AiohttpClientMockResponse:
+        body = load_json("quota_sms_1.json") | {"volume": next(answers, volume_now)}
+        return AiohttpClientMockResponse(method, url, json=body)
+
+    aioclient_mock.get(sim_url(ICCID_1, "/quota/sms"), side_effect=quota)
+    for number in (1, 2, 3):
+        answer_details(aioclient_mock, number)
+    await set_up(hass, entry, [])
+    answer_sms_posts(aioclient_mock)
+    aioclient_mock.mock_calls.clear()
+
+
+async def test_sim_topped_up_since_the_last_tick_is_sent_to(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_api: AiohttpClientMocker,
+) -> None:
+    """A stale "none left" costs one quota request, not a wrong refusal."""
+    await topped_up_after_setup(hass, mock_config_entry, mock_api, volume_now=250)
+
+    response = await send(hass, iccid=ICCID_1, message="Hi")
+
+    assert calls(mock_api) == [
+        ("GET", f"/management-api/v2/sims/{ICCID_1}/quota/sms"),
+        ("POST", f"/management-api/v2/sims/{ICCID_1}/sms"),
+    ]
+    assert response["messages"][0]["sms_ids"] == [6026]
+
+    # The details catch up at the next tick; after that, no extra request.
+    await next_detail_tick(mock_config_entry)
+    details = mock_config_entry.runtime_data.details.data
+    assert details[ICCID_1].sms_quota.volume == 250
+    mock_api.mock_calls.clear()
+    await send(hass, iccid=ICCID_1, message="Hi")
+    assert calls(mock_api) == [("POST", f"/management-api/v2/sims/{ICCID_1}/sms")]
+
+
+async def test_sim_topped_up_is_refreshed_even_if_its_sms_then_fails(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_api: AiohttpClientMocker,
+) -> None:
+    """The volume 1NCE just reported reaches the sensors whatever the send does."""
+    mock_api.post(SMS_POST, status=HTTPStatus.CONFLICT, json={"message": "busy"})
+    await topped_up_after_setup(hass, mock_config_entry, mock_api, volume_now=250)
+
+    with pytest.raises(HomeAssistantError) as err:
+        await send(hass, iccid=ICCID_1, message="Hi")
+
+    assert err.value.translation_key == "send_failed"
+    await next_detail_tick(mock_config_entry)
+    details = mock_config_entry.runtime_data.details.data
+    assert details[ICCID_1].sms_quota.volume == 250
+
+
+async def test_refusal_after_reread_leaves_the_other_targets_unsent(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_api: AiohttpClientMocker,
+) -> None:
+    """SIM 2 is fine, SIM 1 still has nothing: neither gets the message."""
+    await topped_up_after_setup(hass, mock_config_entry, mock_api, volume_now=0)
+
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, iccid=[ICCID_2, ICCID_1], message="Hi")
+
+    assert err.value.translation_key == "sms_volume_exhausted"
+    assert sent_bodies(mock_api) == []
+
+
+async def test_quota_that_cannot_be_reread_keeps_the_refusal(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_api: AiohttpClientMocker,
+) -> None:
+    """Without a newer answer the cached "none left" stands; nothing is sent."""
+    quota = load_json("quota_sms_1.json") | {"volume": 0}
+    answers = iter([AiohttpClientMockResponse("get", URL(), json=quota)])
+
+    async def once(method: str, url: URL, data: Any) -> AiohttpClientMockResponse:
+        return next(answers, AiohttpClientMockResponse(method, url, status=404))
+
+    mock_api.get(sim_url(ICCID_1, "/quota/sms"), side_effect=once)
+    for number in (1, 2, 3):
+        answer_details(mock_api, number)
+    await set_up(hass, mock_config_entry, [])
+    answer_sms_posts(mock_api)
+    mock_api.mock_calls.clear()
+
+    with pytest.raises(ServiceValidationError) as err:
+        await send(hass, iccid=ICCID_1, message="Hi")
+
+    assert err.value.translation_key == "sms_volume_exhausted"
+    assert sent_bodies(mock_api) == []
 
 
 async def test_list_level_decides_while_the_volume_is_unknown(
@@ -700,7 +883,10 @@ async def test_list_level_decides_while_the_volume_is_unknown(
         await send(hass, iccid=ICCID_2, message="Hi")
 
     assert err.value.translation_key == "sms_volume_exhausted"
-    assert aioclient_mock.mock_calls == []
+    # Asked once more; 1NCE still knows no exact volume, so the list decides.
+    assert calls(aioclient_mock) == [
+        ("GET", f"/management-api/v2/sims/{ICCID_2}/quota/sms")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -863,7 +1049,7 @@ async def test_other_refusal_is_a_send_failure(
     )
 
 
-async def test_failure_midway_says_how_many_parts_went_out(
+async def test_failure_midway_names_the_part_that_went_out(
     no_sleep: None,
     hass: HomeAssistant,
     loaded: AiohttpClientMocker,
@@ -888,9 +1074,8 @@ async def test_failure_midway_says_how_many_parts_went_out(
         await send(hass, iccid=ICCID_1, message="a" * 161)
 
     assert err.value.translation_key == "send_failed_partially"
-    placeholders = err.value.translation_placeholders
-    assert (placeholders["sent_parts"], placeholders["total"]) == ("1", "2")
-    assert placeholders["sent"] == f"{GARDEN_GATE}: 1"
+    assert err.value.translation_placeholders["sent"] == f"{GARDEN_GATE}: 1"
+    assert_placeholders_fit(err.value)
 
     # The accepted part used volume, so the quota is re-read at the next tick.
     loaded.mock_calls.clear()
@@ -913,16 +1098,13 @@ async def test_failure_at_part_3_names_the_ids_of_parts_1_and_2(
     assert err.value.translation_key == "send_failed_partially"
     assert err.value.translation_placeholders == {
         "sim": GARDEN_GATE,
-        "sent_parts": "2",
-        "total": "3",
         "error": "SMSC busy",
         "sent": f"{GARDEN_GATE}: 6026, 6027",
     }
     assert str(err.value) == (
-        f"Sending the SMS to {GARDEN_GATE} failed after 2 of its 3 parts: SMSC "
-        "busy. 1NCE had already accepted these SMS, which stay on their way and "
-        "count against the SMS volume (SIM: SMS ids): "
-        f"{GARDEN_GATE}: 6026, 6027"
+        f"Sending the SMS to {GARDEN_GATE} failed: SMSC busy. 1NCE had already "
+        "accepted these SMS, which are on their way and are deducted from the "
+        f"SMS volume (SIM: SMS ids): {GARDEN_GATE}: 6026, 6027"
     )
     assert followed(mock_config_entry) == [(ICCID_1, "6026"), (ICCID_1, "6027")]
 
@@ -932,7 +1114,10 @@ async def test_failure_at_the_second_sim_names_what_the_first_got(
     loaded: AiohttpClientMocker,
     mock_config_entry: MockConfigEntry,
 ) -> None:
-    """SIM 1 got its SMS before SIM 2 failed: the error says so, with the id."""
+    """SIM 1 got its SMS before SIM 2 failed: the error says so, with the id.
+
+    SIM 2 got nothing, and the text does not count its parts ("0 of its 1").
+    """
     answer_sms_posts_in_turn(loaded, 6026, (409, "SMSC busy"))
 
     with pytest.raises(HomeAssistantError) as err:
@@ -941,11 +1126,14 @@ async def test_failure_at_the_second_sim_names_what_the_first_got(
     assert err.value.translation_key == "send_failed_partially"
     assert err.value.translation_placeholders == {
         "sim": ICCID_2,
-        "sent_parts": "0",
-        "total": "1",
         "error": "SMSC busy",
         "sent": f"{GARDEN_GATE}: 6026",
     }
+    assert str(err.value) == (
+        f"Sending the SMS to {ICCID_2} failed: SMSC busy. 1NCE had already "
+        "accepted these SMS, which are on their way and are deducted from the "
+        f"SMS volume (SIM: SMS ids): {GARDEN_GATE}: 6026"
+    )
     assert followed(mock_config_entry) == [(ICCID_1, "6026")]
 
 
@@ -965,19 +1153,211 @@ async def test_traffic_limit_partway_names_every_sms_already_accepted(
     assert err.value.translation_key == "traffic_limit_exceeded_partially"
     assert err.value.translation_placeholders == {
         "sim": ICCID_2,
-        "sent_parts": "1",
-        "total": "2",
         "error": TRAFFIC_LIMIT,
         "sent": f"{GARDEN_GATE}: 6026, 6027; {ICCID_2}: 6028",
     }
-    assert str(err.value).endswith(
-        f"(SIM: SMS ids): {GARDEN_GATE}: 6026, 6027; {ICCID_2}: 6028"
+    assert_placeholders_fit(err.value)
+    assert str(err.value) == (
+        f"1NCE refused the SMS to {ICCID_2} because the monthly SMS limit of your "
+        f"organisation is reached: {TRAFFIC_LIMIT}. The limit can be changed in "
+        "the 1NCE Portal. 1NCE had already accepted these SMS, which are on "
+        "their way and are deducted from the SMS volume (SIM: SMS ids): "
+        f"{GARDEN_GATE}: 6026, 6027; {ICCID_2}: 6028"
     )
     assert followed(mock_config_entry) == [
         (ICCID_1, "6026"),
         (ICCID_1, "6027"),
         (ICCID_2, "6028"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("second_part", "joined"),
+    [
+        (
+            AiohttpClientMockResponse("post", URL(), exc=TimeoutError()),
+            "timed out; not repeated, as 1NCE may have acted on it. 1NCE had "
+            "already accepted",
+        ),
+        (
+            AiohttpClientMockResponse(
+                "post", URL(), status=409, json={"message": "SMSC busy."}
+            ),
+            "failed: SMSC busy. 1NCE had already accepted",
+        ),
+    ],
+    ids=["timeout", "1nce-full-stop"],
+)
+async def test_error_text_joins_the_sentence_after_it_once(
+    hass: HomeAssistant,
+    loaded: AiohttpClientMocker,
+    second_part: AiohttpClientMockResponse,
+    joined: str,
+) -> None:
+    """An error with or without its own full stop reads "... it. 1NCE", never "it.."."""
+    answers = iter(
+        [AiohttpClientMockResponse("post", URL(), status=201, json={"id": "1"})]
+    )
+
+    async def next_answer(
+        method: str, url: URL, data: Any
+    ) -> AiohttpClientMockResponse:
+        return next(answers, second_part)
+
+    loaded.post(SMS_POST, side_effect=next_answer)
+
+    with pytest.raises(HomeAssistantError) as err:
+        await send(hass, iccid=ICCID_1, message="a" * 161)
+
+    assert joined in str(err.value)
+    assert ".." not in str(err.value)
+    assert len(sent_bodies(loaded)) == 2  # a timed-out SMS is not sent again
+
+
+class VirtualTime:
+    """A clock for the client's rate limiter that only moves when waited on.
+
+    It replaces the account's limiter, so a pause 1NCE asks for ends exactly
+    when the code under test has waited it out, without real waiting.
+    """
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.waits: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def virtual_time(
+    loaded: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> VirtualTime:
+    """The account's limiter and send_sms's waits run on virtual time."""
+    time = VirtualTime()
+    mock_config_entry.runtime_data.client.rate_limiter = RateLimiter(
+        10, 1.25, clock=time.clock, sleep=time.sleep, max_pause=60
+    )
+    monkeypatch.setattr("custom_components.one_nce.sending.sleep", time.sleep)
+    return time
+
+
+def answer_with_a_pause(
+    loaded: AiohttpClientMocker,
+    entry: MockConfigEntry,
+    *answers: int | tuple[int, str],
+    pause_after: int,
+) -> None:
+    """Answer SMS POSTs in turn; after the `pause_after`th, another caller's 429
+    pauses every caller for two minutes (longer than a call waits)."""
+    pending = iter(answers)
+    posted = itertools.count(1)
+
+    async def next_answer(
+        method: str, url: URL, data: Any
+    ) -> AiohttpClientMockResponse:
+        answer = next(pending)
+        if next(posted) == pause_after:
+            entry.runtime_data.client.rate_limiter.pause(120)
+        if isinstance(answer, int):
+            return AiohttpClientMockResponse(
+                method, url, status=201, json={"id": str(answer)}
+            )
+        status, retry_after = answer
+        return AiohttpClientMockResponse(
+            method, url, status=status, headers={"Retry-After": retry_after}
+        )
+
+    loaded.post(SMS_POST, side_effect=next_answer)
+
+
+async def test_long_pause_between_parts_is_waited_out_so_the_message_is_whole(
+    hass: HomeAssistant,
+    loaded: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+    virtual_time: VirtualTime,
+) -> None:
+    """Part 2 waits the two minutes once and goes out: no half message."""
+    answer_with_a_pause(loaded, mock_config_entry, 6026, 6027, pause_after=1)
+
+    response = await send(hass, iccid=ICCID_1, message="a" * 161)
+
+    assert response["messages"][0]["sms_ids"] == [6026, 6027]
+    assert [body["udh"][-4:] for body in sent_bodies(loaded)] == ["0201", "0202"]
+    assert virtual_time.waits == [pytest.approx(120)]
+
+
+async def test_429_on_a_later_part_is_waited_out_up_to_ten_minutes(
+    hass: HomeAssistant,
+    loaded: AiohttpClientMocker,
+    virtual_time: VirtualTime,
+) -> None:
+    """1NCE's own 429 on part 2 asking for an hour: the wait is capped, then sent."""
+    answers = iter(
+        [
+            AiohttpClientMockResponse("post", URL(), status=201, json={"id": "6026"}),
+            AiohttpClientMockResponse(
+                "post", URL(), status=429, headers={"Retry-After": "3600"}
+            ),
+            AiohttpClientMockResponse("post", URL(), status=201, json={"id": "6027"}),
+        ]
+    )
+
+    async def next_answer(
+        method: str, url: URL, data: Any
+    ) -> AiohttpClientMockResponse:
+        return next(answers)
+
+    loaded.post(SMS_POST, side_effect=next_answer)
+
+    response = await send(hass, iccid=ICCID_1, message="a" * 161)
+
+    assert response["messages"][0]["sms_ids"] == [6026, 6027]
+    assert len(sent_bodies(loaded)) == 3  # part 2 refused once, then accepted
+    assert virtual_time.waits == [600]
+
+
+async def test_long_pause_before_the_first_part_fails_at_once(
+    hass: HomeAssistant,
+    loaded: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+    virtual_time: VirtualTime,
+) -> None:
+    """Nothing went out yet: the user is told to try later, nobody waits minutes."""
+    answer_sms_posts(loaded)
+    mock_config_entry.runtime_data.client.rate_limiter.pause(120)
+
+    with pytest.raises(HomeAssistantError) as err:
+        await send(hass, iccid=ICCID_1, message="a" * 161)
+
+    assert err.value.translation_key == "send_failed"
+    assert "pause" in str(err.value)
+    assert sent_bodies(loaded) == []
+    assert virtual_time.waits == []
+
+
+async def test_pause_between_parts_is_waited_out_only_once(
+    hass: HomeAssistant,
+    loaded: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+    virtual_time: VirtualTime,
+) -> None:
+    """Refused again after the wait: the error names the part that went out."""
+    answer_with_a_pause(loaded, mock_config_entry, 6026, (429, "3600"), pause_after=1)
+
+    with pytest.raises(HomeAssistantError) as err:
+        await send(hass, iccid=ICCID_1, message="a" * 161)
+
+    assert err.value.translation_key == "send_failed_partially"
+    assert err.value.translation_placeholders["sent"] == f"{GARDEN_GATE}: 6026"
+    assert virtual_time.waits == [pytest.approx(120)]
+    assert len(sent_bodies(loaded)) == 2
 
 
 # --- the shared sending path (what the notify entity calls) -------------------
@@ -1206,7 +1586,7 @@ async def test_list_reads_every_page_and_returns_the_newest(
 
     response = await call(hass, "list_sms", iccid=ICCID_1, limit=100)
 
-    assert page_requests(loaded) == ["1", "2", "3"]
+    assert page_requests(loaded) == ["1", "2", "3"]  # page 3 is short: the end
     assert [item["id"] for item in response["sms"]] == [
         str(sms_id) for sms_id in range(7249, 7149, -1)
     ]
@@ -1238,9 +1618,14 @@ async def test_list_stops_when_1nce_ignores_the_page(
 
 
 async def test_list_reads_at_most_twenty_pages(
-    hass: HomeAssistant, loaded: AiohttpClientMocker
+    hass: HomeAssistant,
+    loaded: AiohttpClientMocker,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """An endless list costs at most 20 requests (2,000 SMS, far over a week's)."""
+    """An endless list costs at most 20 requests (2,000 SMS, far over a week's).
+
+    The answer may then lack SMS, and the log says so once.
+    """
 
     async def endless(method: str, url: URL, data: Any) -> AiohttpClientMockResponse:
         number = int(url.query["page"])
@@ -1254,6 +1639,15 @@ async def test_list_reads_at_most_twenty_pages(
 
     assert page_requests(loaded) == [str(number) for number in range(1, 21)]
     assert [item["id"] for item in response["sms"]] == ["20099"]
+    warnings = [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelname == "WARNING"
+    ]
+    assert warnings == [
+        f"Listing the SMS of {ICCID_1} stopped after 20 pages (2000 SMS); any "
+        "further SMS 1NCE keeps for it were not read"
+    ]
 
 
 async def test_list_filters_by_direction_and_limits_the_count(

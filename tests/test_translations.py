@@ -35,7 +35,7 @@ class Use:
     """One place that raises a translated error: its key and the values it passes.
 
     `placeholders` is None where the code builds them in a way this test cannot
-    read (then only the key is checked).
+    read; test_placeholders_are_passed_as_a_literal_dict refuses that.
     """
 
     where: str
@@ -163,10 +163,22 @@ def test_the_code_raises_translated_errors_this_test_can_read() -> None:
         "send_failed",
         "send_failed_partially",
         "traffic_limit_exceeded",
+        "udh_message_too_long_gsm7",  # a choice between two literal keys
+        "udh_message_too_long_ucs2",
         "invalid_udh",
         "invalid_binary_message",
         "list_failed",  # passed through a helper's parameter
     } <= keys
+
+
+def test_placeholders_are_passed_as_a_literal_dict() -> None:
+    """Every error names its placeholders where it is raised, so they are checked.
+
+    A dict built elsewhere (`err.placeholders`, `{**err.placeholders, ...}`)
+    hides from the check below which values reach the text, and a value the
+    text needs could go missing unnoticed.
+    """
+    assert [use.where for use in USES if use.placeholders is None] == []
 
 
 @pytest.mark.parametrize("language", sorted(LANGUAGES))

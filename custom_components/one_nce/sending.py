@@ -1,24 +1,38 @@
-"""Send one message to one SIM: the path shared by the send_sms action and notify.
+"""Send one message to SIMs: the path shared by the send_sms action and notify.
 
 Everything is checked against what the coordinators already hold, so a message
-costs exactly one request per part and nothing else: no SIM is fetched again
-just to learn whether it can receive. Checking and sending are separate steps
-so that a caller with many targets can check every one of them before the
-first SMS leaves.
+costs exactly one request per part: no SIM is fetched again just to learn
+whether it can receive. The one exception is a SIM the cache says has no SMS
+volume left, whose quota is read once more before refusing, since a top-up in
+the Portal reaches the cache only at the next detail tick. Checking and
+sending are separate steps so that a caller with many targets can check every
+one of them before the first SMS leaves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from asyncio import sleep
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
+import logging
 import secrets
 from typing import Final
 
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
 
-from .api import OneNceError, QuotaLevel, Sim
+from .api import (
+    CreatedSms,
+    OneNceError,
+    OneNceRateLimitError,
+    Quota,
+    QuotaLevel,
+    QuotaStatus,
+    Sim,
+)
+from .api.client import MAX_SHARED_PAUSE
 from .api.sms import (
     EmptyMessageError,
     Encoding,
@@ -35,6 +49,8 @@ from .const import CONF_MAX_SMS_PARTS, DEFAULT_MAX_SMS_PARTS, DOMAIN
 from .coordinator import OneNceConfigEntry
 from .sms_volume import sms_level
 
+_LOGGER = logging.getLogger(__name__)
+
 # 1NCE's ids for the kind of sender address shown on the device.
 SOURCE_ADDRESS_TYPES: Final = {
     "international": 145,
@@ -45,9 +61,6 @@ SOURCE_ADDRESS_TYPES: Final = {
 # ("Traffic limit of X SMS per month exceeded"), whatever HTTP status it uses.
 _TRAFFIC_LIMIT_MARKER: Final = "traffic limit"
 _REFERENCE_COUNT: Final = 256
-# How the alphabets are named in messages: technical names, the same in every
-# language, so they need no translation.
-_ALPHABET_NAMES: Final = {Encoding.GSM7: "GSM 7-bit", Encoding.UCS2: "UCS-2"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,10 +84,19 @@ class PreparedSms:
     """A message checked for one SIM and cut into the POSTs it takes."""
 
     entry: OneNceConfigEntry
-    iccid: str
-    name: str
+    sim: Sim
     sms: OutgoingSms
     parts: tuple[SmsPart, ...]
+
+    @property
+    def iccid(self) -> str:
+        """The SIM the parts go to."""
+        return self.sim.iccid
+
+    @property
+    def name(self) -> str:
+        """The SIM as messages about it name it."""
+        return describe_sim(self.sim)
 
     @property
     def encoding(self) -> Encoding:
@@ -101,12 +123,17 @@ def describe_sim(sim: Sim) -> str:
     return f"{sim.label} ({sim.iccid})" if sim.label else sim.iccid
 
 
-def check_sim_can_receive(entry: OneNceConfigEntry, iccid: str) -> Sim:
-    """Refuse a SIM that 1NCE would refuse, or that would never get the SMS.
+def error_text(err: Exception) -> str:
+    """Give an error's words without a closing full stop, for an {error} placeholder.
 
-    The exact SMS volume wins when its details are known; without them the
-    SIM list's level stands in. A SIM that is merely low may still send.
+    Templates end the sentence after {error} themselves; an error that brings
+    its own full stop would read "acted on it.. 1NCE had ...".
     """
+    return str(err).strip().rstrip(".").rstrip()
+
+
+def _receiving_sim(entry: OneNceConfigEntry, iccid: str) -> Sim:
+    """Return the SIM if 1NCE knows it and it is enabled; refuse it otherwise."""
     sim = (entry.runtime_data.fleet.data or {}).get(iccid)
     if sim is None:
         raise ServiceValidationError(
@@ -120,28 +147,19 @@ def check_sim_can_receive(entry: OneNceConfigEntry, iccid: str) -> Sim:
             translation_key="sim_disabled",
             translation_placeholders={"sim": describe_sim(sim)},
         )
-    details = (entry.runtime_data.details.data or {}).get(iccid)
-    # The same judgement as the SIM's quota state sensor: nothing left, an
-    # overdrawn or an expired quota. The threshold only tells low from plenty.
-    if sms_level(sim, details, threshold=0) is QuotaLevel.EXHAUSTED:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="sms_volume_exhausted",
-            translation_placeholders={"sim": describe_sim(sim)},
-        )
     return sim
 
 
-def prepare_sms(entry: OneNceConfigEntry, iccid: str, sms: OutgoingSms) -> PreparedSms:
-    """Check everything that can be checked without 1NCE, then split.
+def _prepare(entry: OneNceConfigEntry, iccid: str, sms: OutgoingSms) -> PreparedSms:
+    """Check everything that needs no request to 1NCE, then split.
 
     Raises ServiceValidationError with a translation for every mistake a user
-    can fix: an unusable SIM, an expiry in the past, a message that is empty,
-    too long for the entry's part cap (or, with its own header, for one SMS),
-    not hex where hex is needed, or not encodable in the alphabet the user
-    forced.
+    can fix: an unknown or disabled SIM, an expiry in the past, a message that
+    is empty, too long for the entry's part cap (or, with its own header, for
+    one SMS), not hex where hex is needed, or not encodable in the alphabet the
+    user forced.
     """
-    sim = check_sim_can_receive(entry, iccid)
+    sim = _receiving_sim(entry, iccid)
     if sms.expires is not None and sms.expires <= dt_util.utcnow():
         raise ServiceValidationError(
             translation_domain=DOMAIN,
@@ -163,13 +181,66 @@ def prepare_sms(entry: OneNceConfigEntry, iccid: str, sms: OutgoingSms) -> Prepa
         )
     except SmsEncodingError as err:
         raise _refusal(err) from err
-    return PreparedSms(
-        entry=entry,
-        iccid=iccid,
-        name=describe_sim(sim),
-        sms=sms,
-        parts=tuple(parts),
+    return PreparedSms(entry=entry, sim=sim, sms=sms, parts=tuple(parts))
+
+
+async def async_prepare_sms(
+    sms: OutgoingSms, targets: Iterable[tuple[OneNceConfigEntry, str]]
+) -> list[PreparedSms]:
+    """Check and split the message for every (entry, ICCID) before any SMS leaves.
+
+    What needs no request is checked for all targets first, so a mistake in
+    one costs no request at all; only then is the SMS volume judged, which
+    may ask 1NCE once per SIM the cache says has none left. Any refusal
+    raises, and then nothing has been sent to anyone.
+    """
+    prepared = [_prepare(entry, iccid, sms) for entry, iccid in targets]
+    for item in prepared:
+        await _async_check_volume(item)
+    return prepared
+
+
+async def _async_check_volume(prepared: PreparedSms) -> None:
+    """Refuse a SIM without SMS volume, after asking 1NCE once whether that holds.
+
+    The judgement is the quota state sensor's: nothing left, an overdrawn or
+    an expired quota. The cache it judges lags a top-up in the Portal by up
+    to a detail interval, and refusing a SIM the user has just topped up
+    would send them looking for a fault that is not there; so the refusal
+    path, and only it, re-reads the SIM's SMS quota. A SIM that has volume
+    again is sent to, and its details are refreshed at the next tick.
+    """
+    runtime = prepared.entry.runtime_data
+    details = (runtime.details.data or {}).get(prepared.iccid)
+    if sms_level(prepared.sim, details, threshold=0) is not QuotaLevel.EXHAUSTED:
+        return
+    try:
+        quota = await runtime.client.async_get_sms_quota(prepared.iccid)
+    except OneNceError as err:
+        # Nothing newer to go by: the cached judgement stands.
+        _LOGGER.debug("Could not re-read the SMS quota of %s: %s", prepared.iccid, err)
+    else:
+        if not _exhausted(prepared.sim, quota):
+            runtime.details.request_soon(prepared.iccid)
+            return
+    raise ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="sms_volume_exhausted",
+        translation_placeholders={"sim": prepared.name},
     )
+
+
+def _exhausted(sim: Sim, quota: Quota) -> bool:
+    """Judge a quota just read as `sms_level` judges a cached one.
+
+    A quota 1NCE says nothing about (`{}`) adds nothing: the list's level,
+    which made the cache say "none left", stands.
+    """
+    if quota.status is QuotaStatus.EXPIRED:
+        return True
+    if quota.volume is not None:
+        return quota.volume <= 0
+    return sim.sms_quota_level is QuotaLevel.EXHAUSTED
 
 
 def _refusal(err: SmsEncodingError) -> ServiceValidationError:
@@ -211,24 +282,38 @@ def _refusal(err: SmsEncodingError) -> ServiceValidationError:
     return ServiceValidationError(
         translation_domain=DOMAIN,
         translation_key="message_not_sendable",
-        translation_placeholders={"error": str(err)},
+        translation_placeholders={"error": error_text(err)},
     )
 
 
 def _too_long_for_header(err: TooLongForHeaderError) -> ServiceValidationError:
-    """Say how much fits next to the caller's header, in the unit that counts."""
+    """Say how much fits next to the caller's header, in the unit that counts.
+
+    Each alphabet has its own text: each language names the alphabet its own
+    way, and what counts twice differs (GSM's extension characters, UCS-2's
+    characters outside the basic plane, such as emoji).
+    """
     if err.encoding is Encoding.BINARY:
         return ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="udh_payload_too_long",
-            translation_placeholders=err.placeholders,
+            translation_placeholders={
+                "header": str(err.header_bytes),
+                "room": str(err.room),
+                "needed": str(err.needed),
+            },
         )
     return ServiceValidationError(
         translation_domain=DOMAIN,
-        translation_key="udh_message_too_long",
+        translation_key=(
+            "udh_message_too_long_gsm7"
+            if err.encoding is Encoding.GSM7
+            else "udh_message_too_long_ucs2"
+        ),
         translation_placeholders={
-            **err.placeholders,
-            "alphabet": _ALPHABET_NAMES[err.encoding],
+            "header": str(err.header_bytes),
+            "room": str(err.room),
+            "needed": str(err.needed),
         },
     )
 
@@ -242,22 +327,13 @@ async def async_send_prepared(
     Portal), so it is a validation error with 1NCE's own words. Any failure
     after something went out (an earlier part, or the SMS to the SIMs in
     `sent_before`) names every SMS 1NCE accepted, with its id: those SMS are
-    on their way, count against the volume and are followed for delivery.
+    on their way, are deducted from the volume and are followed for delivery.
     """
     runtime = prepared.entry.runtime_data
-    sms = prepared.sms
     sms_ids: list[str] = []
     try:
         for part in prepared.parts:
-            created = await runtime.client.async_send_sms(
-                prepared.iccid,
-                part.payload,
-                dcs=part.dcs,
-                udh=part.udh,
-                source_address=sms.source_address,
-                source_address_type=sms.source_address_type,
-                expiry_date=sms.expires,
-            )
+            created = await _async_submit(prepared, part, continues=bool(sms_ids))
             sms_ids.append(created.sms_id)
     except OneNceError as err:
         raise _send_failed(
@@ -267,15 +343,56 @@ async def async_send_prepared(
         if sms_ids:
             # The SMS volume changed; have it re-read at the next detail tick.
             runtime.details.request_soon(prepared.iccid)
-            runtime.delivery.follow(prepared.iccid, sms_ids, sms.expires)
+            runtime.delivery.follow(prepared.iccid, sms_ids, prepared.sms.expires)
     return _sent(prepared, sms_ids)
+
+
+async def _async_submit(
+    prepared: PreparedSms, part: SmsPart, *, continues: bool
+) -> CreatedSms:
+    """POST one part; a part that continues a message sits out a long pause once.
+
+    Any caller's 429 can pause the shared rate limiter for up to
+    MAX_SHARED_PAUSE, and while it does the client refuses at once. Before
+    the first part that costs nothing: the user is told 1NCE asked to pause.
+    Between parts it would leave the device with half a message it can never
+    complete, so the part waits the pause out and is tried once more. A
+    rate-limited POST certainly did not reach 1NCE, so no SMS is doubled.
+    """
+    sms = prepared.sms
+    submit = partial(
+        prepared.entry.runtime_data.client.async_send_sms,
+        prepared.iccid,
+        part.payload,
+        dcs=part.dcs,
+        udh=part.udh,
+        source_address=sms.source_address,
+        source_address_type=sms.source_address_type,
+        expiry_date=sms.expires,
+    )
+    try:
+        return await submit()
+    except OneNceRateLimitError as err:
+        if not continues:
+            raise
+        wait = min(err.retry_after or 0.0, MAX_SHARED_PAUSE)
+    _LOGGER.warning(
+        "1NCE asked to pause for %.0f s in the middle of a %d-part SMS to %s; "
+        "waiting, so that the device gets the whole message",
+        wait,
+        len(prepared.parts),
+        prepared.name,
+    )
+    await sleep(wait)
+    return await submit()
 
 
 async def async_send_sms(
     entry: OneNceConfigEntry, iccid: str, sms: OutgoingSms
 ) -> SentSms:
     """Check, split and send one message to one SIM."""
-    return await async_send_prepared(prepare_sms(entry, iccid, sms))
+    (prepared,) = await async_prepare_sms(sms, [(entry, iccid)])
+    return await async_send_prepared(prepared)
 
 
 def _sent(prepared: PreparedSms, sms_ids: Sequence[str]) -> SentSms:
@@ -297,20 +414,21 @@ def describe_sent(sent: Sequence[SentSms]) -> str:
 def _send_failed(
     prepared: PreparedSms, sent: Sequence[SentSms], err: OneNceError
 ) -> HomeAssistantError:
-    """Pick the failure's message: traffic limit or not, anything sent or not."""
-    error = str(err)
+    """Pick the failure's message: traffic limit or not, anything sent or not.
+
+    The partial texts name no counts of their own: `sent` lists every SMS that
+    went out, the failing SIM's parts included, which reads right whether that
+    SIM got some parts or none.
+    """
+    error = error_text(err)
     traffic_limit = _TRAFFIC_LIMIT_MARKER in error.lower()
     accepted = describe_sent(sent)
-    sent_parts = str(len(sent[-1].sms_ids))
-    total = str(len(prepared.parts))
     if traffic_limit and accepted:
         return ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="traffic_limit_exceeded_partially",
             translation_placeholders={
                 "sim": prepared.name,
-                "sent_parts": sent_parts,
-                "total": total,
                 "error": error,
                 "sent": accepted,
             },
@@ -327,8 +445,6 @@ def _send_failed(
             translation_key="send_failed_partially",
             translation_placeholders={
                 "sim": prepared.name,
-                "sent_parts": sent_parts,
-                "total": total,
                 "error": error,
                 "sent": accepted,
             },

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+import logging
 from typing import Any, Final
 
 from homeassistant.const import ATTR_DEVICE_ID
@@ -42,9 +43,12 @@ from .sending import (
     SOURCE_ADDRESS_TYPES,
     OutgoingSms,
     SentSms,
+    async_prepare_sms,
     async_send_prepared,
-    prepare_sms,
+    error_text,
 )
+
+_LOGGER = logging.getLogger(__name__)
 
 SERVICE_SEND_SMS: Final = "send_sms"
 SERVICE_CANCEL_SMS: Final = "cancel_sms"
@@ -72,12 +76,15 @@ DEFAULT_LIST_LIMIT: Final = 20
 MAX_LIST_LIMIT: Final = 100
 # 1NCE documents no order for a SIM's SMS list, so the newest can be on any
 # page: list_sms reads them all, up to this many pages (2,000 SMS; 1NCE keeps
-# a week's, so only a SIM texted every five minutes or more comes near).
+# a week's, so only a SIM texted every five minutes or more comes near; one
+# that does gets a warning in the log).
 MAX_SMS_PAGES: Final = 20
 
 _TEXT_LIST = vol.All(cv.ensure_list, [cv.string])
-# How long 1NCE keeps trying to deliver: a duration ("12:00:00", {hours: 12},
-# seconds) or the moment it gives up ("2030-01-01 08:00:00", ISO 8601).
+# How long 1NCE keeps trying to deliver: a duration ("12:00:00", "12:00",
+# {hours: 12}, a number of seconds) or the moment it gives up ("2030-01-01
+# 08:00:00", ISO 8601; a date alone is its midnight). Tried in this order, so
+# "12:00" is twelve hours, never noon.
 _VALIDITY = vol.Any(
     cv.time_period,
     cv.datetime,
@@ -229,10 +236,16 @@ def _expiry(data: dict[str, Any]) -> datetime | None:
     """Turn a validity period or a point in time into an aware datetime.
 
     A datetime without a zone means Home Assistant's local time, as
-    everywhere else in its UI and automations.
+    everywhere else in its UI and automations. A duration of zero or less is
+    refused in its own words: "00:00:00" is most likely a time of day typed
+    into a duration, and "expires at <now>" would not tell the user that.
     """
     value: timedelta | datetime | None = data.get(ATTR_EXPIRY, data.get(ATTR_EXPIRY_AT))
     if isinstance(value, timedelta):
+        if value <= timedelta(0):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="expiry_not_positive"
+            )
         return dt_util.utcnow() + value
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=dt_util.get_default_time_zone())
@@ -256,7 +269,9 @@ async def _async_send_sms(call: ServiceCall) -> ServiceResponse:
         source_address_type=SOURCE_ADDRESS_TYPES[type_name] if type_name else None,
         expires=_expiry(dict(data)),
     )
-    prepared = [prepare_sms(target.entry, target.iccid, sms) for target in targets]
+    prepared = await async_prepare_sms(
+        sms, [(target.entry, target.iccid) for target in targets]
+    )
     # What went out so far: a later failure names it, since it cannot be undone.
     done: list[SentSms] = []
     messages: list[JsonValueType] = []
@@ -295,14 +310,14 @@ async def _async_cancel_sms(call: ServiceCall) -> None:
             translation_placeholders={
                 "sms_id": sms_id,
                 "sim": target.iccid,
-                "error": str(err),
+                "error": error_text(err),
             },
         ) from err
     except OneNceError as err:
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="cancel_failed",
-            translation_placeholders={"sms_id": sms_id, "error": str(err)},
+            translation_placeholders={"sms_id": sms_id, "error": error_text(err)},
         ) from err
 
 
@@ -344,7 +359,7 @@ async def _ask_1nce[T](target: SimTarget, failed_key: str, request: Awaitable[T]
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key=failed_key,
-            translation_placeholders={"sim": target.iccid, "error": str(err)},
+            translation_placeholders={"sim": target.iccid, "error": error_text(err)},
         ) from err
 
 
@@ -353,7 +368,8 @@ async def _async_all_sms(client: OneNceClient, iccid: str) -> list[Sms]:
 
     Reading stops at a short page, at a page with nothing new (a server that
     ignores `page` would otherwise be asked MAX_SMS_PAGES times for the same
-    SMS) or after MAX_SMS_PAGES pages.
+    SMS) or after MAX_SMS_PAGES pages. The last is logged: the answer may
+    then lack SMS, and whoever wonders why should find the reason.
     """
     found: dict[int, Sms] = {}
     for page in range(1, MAX_SMS_PAGES + 1):
@@ -362,6 +378,14 @@ async def _async_all_sms(client: OneNceClient, iccid: str) -> list[Sms]:
         found.update(new)
         if len(items) < MAX_LIST_LIMIT or not new:
             break
+    else:
+        _LOGGER.warning(
+            "Listing the SMS of %s stopped after %d pages (%d SMS); any further "
+            "SMS 1NCE keeps for it were not read",
+            iccid,
+            MAX_SMS_PAGES,
+            len(found),
+        )
     return list(found.values())
 
 
