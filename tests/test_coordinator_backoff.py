@@ -10,10 +10,11 @@ tests/test_coordinator.py; requests are counted where 1NCE would count them.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import logging
+import random
 from typing import Any
 from unittest.mock import patch
 
@@ -29,7 +30,11 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
 )
 from yarl import URL
 
-from custom_components.one_nce.const import CONF_DETAIL_INTERVAL, DOMAIN
+from custom_components.one_nce.const import (
+    CONF_DETAIL_INTERVAL,
+    CONF_LIST_INTERVAL,
+    DOMAIN,
+)
 from custom_components.one_nce.coordinator import DetailsCoordinator, FleetCoordinator
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
@@ -67,6 +72,16 @@ class Troubled1nce(Fake1nce):
         self.sim_status: dict[str, int] = {}
         self.sim_headers: dict[str, str] = {}
         self.events_status: dict[str, int] = {}
+        # Share of SIM fetches failing, decided per SIM and minute so that a
+        # fetch's attempts agree.
+        self.fail_share = 0.0
+        self.empty_list = False
+        # Called with the SIMs before each list poll answers (SIMs in use).
+        self.on_list: Callable[[list[dict[str, Any]]], None] | None = None
+        self.connection_word = "ONLINE"
+        self.quota_word: str | None = None
+        # Called with the ICCID as each of its fetches begins.
+        self.during_fetch: Callable[[str], None] | None = None
         self.log: list[tuple[float, str]] = []
 
     async def sims_page(
@@ -79,28 +94,48 @@ class Troubled1nce(Fake1nce):
             return AiohttpClientMockResponse(
                 method, url, status=self.list_status, json={"message": "Slow down"}
             )
+        if self.empty_list:
+            return AiohttpClientMockResponse(
+                method, url, json=[], headers={"X-Total-Pages": "1"}
+            )
+        if self.on_list is not None and url.query["page"] == "1":
+            self.on_list(self.sims)
         return await super().sims_page(method, url, data)
 
     async def detail(
         self, method: str, url: URL, data: Any
     ) -> AiohttpClientMockResponse:
         self.log.append((minutes(), url.path))
-        if self.down or self.details_down:
-            return AiohttpClientMockResponse(method, url, status=503, text="<html>")
         iccid = iccid_of(url.path)
-        if status := self.sim_status.get(iccid):
-            return AiohttpClientMockResponse(
-                method,
-                url,
-                status=status,
-                json={"message": "No"},
-                headers=self.sim_headers,
-            )
+        if self.during_fetch is not None and url.path.endswith("/quota/sms"):
+            self.during_fetch(iccid)
+        if failure := self._failure(iccid, url.path):
+            return AiohttpClientMockResponse(method, url, **failure)
         if url.path.endswith("/events"):
-            if status := self.events_status.get(iccid):
-                return AiohttpClientMockResponse(method, url, status=status, text="<")
             return AiohttpClientMockResponse(method, url, json=load_json("events.json"))
+        if url.path.endswith("/status"):
+            body: Any = {"status": {"description": self.connection_word}}
+            return AiohttpClientMockResponse(method, url, json=body)
+        if self.quota_word is not None:
+            body = {"volume": 20, "total_volume": 250, "status": self.quota_word}
+            return AiohttpClientMockResponse(method, url, json=body)
         return await super().detail(method, url, data)
+
+    def _failure(self, iccid: str, path: str) -> dict[str, Any] | None:
+        """How a detail request that fails is answered, if it does."""
+        if self.down or self.details_down:
+            return {"status": 503, "text": "<html>"}
+        if status := self.sim_status.get(iccid):
+            return {
+                "status": status,
+                "json": {"message": "No"},
+                "headers": self.sim_headers,
+            }
+        if path.endswith("/events") and (status := self.events_status.get(iccid)):
+            return {"status": status, "text": "<"}
+        if random.Random(f"{iccid}@{minutes()}").random() < self.fail_share:
+            return {"status": 500, "text": "<html>"}
+        return None
 
     def detail_requests(
         self, iccid: str = "", since: float = 0, until: float = 1e9
@@ -189,6 +224,18 @@ def details_every_15_minutes(mock_config_entry: MockConfigEntry) -> MockConfigEn
         unique_id=mock_config_entry.unique_id,
         data=dict(mock_config_entry.data),
         options={CONF_DETAIL_INTERVAL: 15},
+    )
+
+
+@pytest.fixture
+def list_once_a_day(mock_config_entry: MockConfigEntry) -> MockConfigEntry:
+    """The longest list interval the options allow, details every 15 minutes."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=mock_config_entry.title,
+        unique_id=mock_config_entry.unique_id,
+        data=dict(mock_config_entry.data),
+        options={CONF_LIST_INTERVAL: 24 * 60, CONF_DETAIL_INTERVAL: 15},
     )
 
 
@@ -600,3 +647,404 @@ async def test_a_bug_surfaces_instead_of_backing_off(
 
     assert not details.last_update_success
     assert "Unexpected error fetching one_nce SIM details data" in caplog.text
+
+
+def warnings_about(caplog: pytest.LogCaptureFixture, word: str) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "custom_components.one_nce"
+        and record.levelno == logging.WARNING
+        and word in record.getMessage()
+    ]
+
+
+async def test_sims_in_use_do_not_starve_the_rest_of_a_large_fleet(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    virtual_time: VirtualTime,
+    freezer: FrozenDateTimeFactory,
+    polls: list[Polling],
+) -> None:
+    """1,000 SIMs whose data volume and IP address change at every list poll:
+    once caught up no tick asks for more than ceil(1000 / 60) = 17 SIMs (51
+    requests a minute), and no SIM's details grow older than 1.5 intervals."""
+    fake, polling = make_polling(
+        hass, mock_config_entry, aioclient_mock, virtual_time, freezer, 1000
+    )
+    polls.append(polling)
+    addresses = iter(range(1, 1_000_000))
+
+    def in_use(sims: list[dict[str, Any]]) -> None:
+        for sim in sims:
+            sim["current_quota"] -= 1
+            sim["ip_address"] = f"100.64.{next(addresses) % 250}.1"
+
+    fake.on_list = in_use
+    await polling.start()
+    oldest = timedelta(0)
+    while minutes() < 150:
+        await polling.run_until(minutes() + 0.5)
+        details = polling.details.data
+        if len(details) == 1000:
+            now = dt_util.utcnow()
+            oldest = max(oldest, *(now - sim.fetched_at for sim in details.values()))
+
+    assert max(fake.sims_per_tick(0, 34)) == 30  # new SIMs, a batch a minute
+    assert max(fake.sims_per_tick(34, 150)) == 17
+    assert oldest < timedelta(minutes=90), oldest
+
+
+async def test_changed_sims_come_first_oldest_first_within_the_batch(
+    hass: HomeAssistant,
+    details_every_15_minutes: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    virtual_time: VirtualTime,
+    freezer: FrozenDateTimeFactory,
+    polls: list[Polling],
+) -> None:
+    """40 of 120 SIMs whose SMS level changed: 30, then the other 10 with the
+    usual 8, then the usual 8 a minute; the 30 longest unread go first. While
+    1NCE asks us to slow down, the same work takes half the SIMs a minute."""
+    fake, polling = make_polling(
+        hass, details_every_15_minutes, aioclient_mock, virtual_time, freezer, 120
+    )
+    polls.append(polling)
+    await polling.start()
+    await polling.run_until(29.5)
+    changed = [sim["iccid"] for sim in fake.sims[::3]]
+    fetched_at = {iccid: polling.details.data[iccid].fetched_at for iccid in changed}
+    for sim in fake.sims[::3]:
+        sim["quota_status_SMS"] = {"id": 1, "description": "less than 20%"}
+
+    await polling.run_until(33)
+    assert fake.sims_per_tick(30, 33) == [30, 18, 8]
+    first = {iccid_of(path) for when, path in fake.log if when == 30.5}
+    assert first == set(sorted(changed, key=fetched_at.__getitem__)[:30])
+    assert all(30.5 <= fake.fetch_times(iccid)[-1] <= 31.5 for iccid in changed)
+
+    await polling.run_until(44.5)
+    # Told twice to slow down (4x); the list poll at 45 halves it to 2x.
+    polling.fleet.note_rate_limited()
+    polling.fleet.note_rate_limited()
+    for sim in fake.sims[1::3]:
+        sim["quota_status_SMS"] = {"id": 1, "description": "less than 20%"}
+    await polling.run_until(49)
+    assert polling.fleet.slowdown == 2
+    assert fake.sims_per_tick(45, 49) == [15, 15, 9, 5]
+
+
+async def test_a_partial_outage_is_one_warning_and_one_info_line(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    virtual_time: VirtualTime,
+    freezer: FrozenDateTimeFactory,
+    polls: list[Polling],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """30 % of 1,000 SIMs' fetches failing for an hour: one warning when it
+    starts, one info line when every SIM answers again; each SIM's failure
+    and recovery only at debug level."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.one_nce")
+    fake, polling = make_polling(
+        hass, mock_config_entry, aioclient_mock, virtual_time, freezer, 1000
+    )
+    polls.append(polling)
+    fake.fail_share = 0.3
+    await polling.start()
+    await polling.run_until(60)
+    assert polling.details.failed
+    fake.fail_share = 0.0
+    await polling.run_until(90)
+
+    assert not polling.details.failed
+    [warning] = details_lines(caplog, logging.WARNING)
+    assert warning.startswith("Details of 10 SIMs could not be fetched;")
+    assert details_lines(caplog, logging.INFO) == [
+        "Details of all SIMs are fetched again"
+    ]
+    debug = details_lines(caplog, logging.DEBUG)
+    assert sum("could not be fetched" in line for line in debug) > 200
+    assert sum("are fetched again" in line for line in debug) > 200
+
+
+async def test_a_fleet_of_one_is_spoken_of_as_one_sim(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    virtual_time: VirtualTime,
+    freezer: FrozenDateTimeFactory,
+    polls: list[Polling],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Its only SIM failing is 1NCE struggling, worded for one SIM."""
+    fake, polling = make_polling(
+        hass, mock_config_entry, aioclient_mock, virtual_time, freezer, 1
+    )
+    polls.append(polling)
+    fake.details_down = True
+    await polling.start()
+    await polling.run_until(5)
+    fake.details_down = False
+    await polling.run_until(10)
+
+    only = fake.sims[0]["iccid"]
+    assert fake.fetch_times(only) == [0.5, 1.5, 3.5, 7.5]
+    [warning] = details_lines(caplog, logging.WARNING)
+    assert warning.startswith(
+        f"Details of SIM {only} could not be fetched; asking 1NCE again 1, 2,"
+        " 4 ... minutes apart until it answers: GET "
+    )
+    assert details_lines(caplog, logging.INFO) == [
+        "Details of SIMs are fetched from 1NCE again"
+    ]
+    assert "1 SIMs" not in caplog.text
+
+
+async def test_with_a_daily_list_details_back_are_seen_within_15_minutes(
+    hass: HomeAssistant,
+    list_once_a_day: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    virtual_time: VirtualTime,
+    freezer: FrozenDateTimeFactory,
+    polls: list[Polling],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Probes 1, 2, 4, 8, then 15 minutes apart (not up to a day); a SIM
+    asked for while 1NCE's details struggle is asked at the next tick."""
+    fake, polling = make_polling(
+        hass, list_once_a_day, aioclient_mock, virtual_time, freezer, 60
+    )
+    polls.append(polling)
+    await polling.start()
+    await polling.run_until(20)
+
+    fake.details_down = True
+    await polling.run_until(120)
+    fake.details_down = False
+    await polling.run_until(130)
+    assert fake.tick_times(20, 126) == [
+        *[20.5, 21.5, 23.5, 27.5, 35.5],
+        *[50.5, 65.5, 80.5, 95.5, 110.5, 125.5],
+    ]
+    assert fake.sims_per_tick(126, 130) == [4, 4, 4, 4]
+    assert len(details_lines(caplog, logging.INFO)) == 1
+
+    await polling.run_until(140)
+    fake.details_down = True
+    await polling.run_until(160)
+    assert fake.tick_times(140, 160) == [140.5, 141.5, 143.5, 147.5, 155.5]
+    fake.details_down = False
+    wanted = fake.sims[7]["iccid"]
+    polling.details.request_soon(wanted)
+    await polling.run_until(161)
+    assert fake.tick_times(160, 161) == [160.5]
+    assert fake.fetch_times(wanted)[-1] == 160.5
+    assert polling.details.available(wanted)
+    assert fake.list_poll_times() == [0]
+
+
+async def test_with_a_daily_list_a_429_thins_details_for_15_minutes_not_a_day(
+    hass: HomeAssistant,
+    list_once_a_day: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    virtual_time: VirtualTime,
+    freezer: FrozenDateTimeFactory,
+    polls: list[Polling],
+) -> None:
+    """Without a list poll to say 1NCE is fine again, 15 quiet minutes do."""
+    fake, polling = make_polling(
+        hass, list_once_a_day, aioclient_mock, virtual_time, freezer, 60
+    )
+    polls.append(polling)
+    await polling.start()
+    await polling.run_until(20)
+    # The SIM whose turn is next.
+    known = polling.details.data
+    refused = min(
+        (sim["iccid"] for sim in fake.sims), key=lambda i: known[i].fetched_at
+    )
+    fake.sim_status[refused] = 429
+    await polling.run_until(20.5)
+    assert polling.fleet.slowdown == 2
+    del fake.sim_status[refused]
+
+    await polling.run_until(40)
+    assert fake.sims_per_tick(21, 36) == [2] * 15
+    assert fake.sims_per_tick(36, 40) == [4] * 4
+    assert polling.fleet.slowdown == 1
+    assert fake.list_poll_times() == [0]
+
+
+@pytest.mark.parametrize(
+    ("list_minutes", "stretched_minutes"), [(15, 60), (30, 60), (24 * 60, 24 * 60)]
+)
+async def test_429s_stretch_the_list_to_an_hour_or_its_own_interval_at_most(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    virtual_time: VirtualTime,
+    list_minutes: int,
+    stretched_minutes: int,
+) -> None:
+    """A list read every 30 minutes is slowed to an hour, not two; one read
+    once a day stays daily, not every four days, failing or not."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=mock_config_entry.title,
+        unique_id=mock_config_entry.unique_id,
+        data=dict(mock_config_entry.data),
+        options={CONF_LIST_INTERVAL: list_minutes},
+    )
+    fake = Troubled1nce(make_fleet(3), virtual_time)
+    fake.install(aioclient_mock)
+    fleet, _ = _coordinators(hass, entry, virtual_time)
+    await fleet.async_refresh()
+    fake.list_status = 429
+    for _ in range(3):
+        await fleet.async_refresh()
+    assert fleet.slowdown == 4
+    assert fleet.update_interval == timedelta(minutes=stretched_minutes)
+
+    fake.list_status = None
+    fake.down = True
+    await fleet.async_refresh()
+    assert fleet.update_interval == timedelta(minutes=stretched_minutes)
+    fake.down = False
+    await fleet.async_refresh()
+    assert fleet.slowdown == 2
+    assert fleet.update_interval == timedelta(
+        minutes=min(2 * list_minutes, max(list_minutes, 60))
+    )
+
+
+async def test_details_resume_a_tick_after_the_list_even_after_a_long_retry_after(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    virtual_time: VirtualTime,
+    freezer: FrozenDateTimeFactory,
+    polls: list[Polling],
+) -> None:
+    """Ten minutes' pause asked for, then the list fails: once the list is
+    back (here read again at 11), details follow at the next tick, not ten
+    minutes after the last."""
+    fake, polling = make_polling(
+        hass, mock_config_entry, aioclient_mock, virtual_time, freezer, 3
+    )
+    polls.append(polling)
+    refused = fake.sims[0]["iccid"]
+    fake.sim_status[refused] = 429
+    fake.sim_headers["Retry-After"] = "600"
+    await polling.start()
+    del fake.sim_status[refused]
+    await polling.run_until(5)
+    fake.down = True
+    await polling.fleet.async_refresh()
+    await polling.run_until(11)
+    assert polling.details.update_interval == timedelta(minutes=1)
+
+    fake.down = False
+    await polling.fleet.async_refresh()
+    await polling.run_until(12)
+    assert fake.fetch_times(refused) == [0.5, 11.5]
+    assert polling.details.available(refused)
+
+
+async def test_an_empty_list_keeps_every_sims_details_and_back_off(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    virtual_time: VirtualTime,
+    freezer: FrozenDateTimeFactory,
+    polls: list[Polling],
+) -> None:
+    """A list answering [] is 1NCE's glitch: details stay, nothing is asked
+    meanwhile, and afterwards no SIM is read again as if new."""
+    fake, polling = make_polling(
+        hass, mock_config_entry, aioclient_mock, virtual_time, freezer, 3
+    )
+    polls.append(polling)
+    good, bad, other = (sim["iccid"] for sim in fake.sims)
+    fake.sim_status[bad] = 500
+    await polling.start()
+    await polling.run_until(14)
+
+    fake.empty_list = True
+    await polling.run_until(29)
+    assert polling.fleet.data == {}
+    assert set(polling.details.data) == {good, other}
+    assert polling.details.failed[bad].failures == 4
+    fake.empty_list = False
+    await polling.run_until(40)
+
+    assert fake.fetch_times(good) == [0.5]
+    assert fake.fetch_times(other) == [0.5]
+    # The back-off goes on where it was: due at 15.5, asked once listed.
+    assert fake.fetch_times(bad) == [0.5, 1.5, 3.5, 7.5, 30.5]
+    assert polling.details.failed[bad].failures == 5
+    assert polling.details.available(good)
+
+
+async def test_an_unknown_status_word_is_warned_about_once_per_word(
+    hass: HomeAssistant,
+    details_every_15_minutes: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    virtual_time: VirtualTime,
+    freezer: FrozenDateTimeFactory,
+    polls: list[Polling],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A state 1NCE introduced shows as unknown, and the log says which."""
+    fake, polling = make_polling(
+        hass, details_every_15_minutes, aioclient_mock, virtual_time, freezer, 3
+    )
+    polls.append(polling)
+    fake.connection_word = "ROAMING"
+    fake.quota_word = "PAUSED"
+    await polling.start()
+    await polling.run_until(20)
+    assert all(len(fake.fetch_times(sim["iccid"])) == 2 for sim in fake.sims)
+    assert polling.details.data[fake.sims[0]["iccid"]].connectivity.status is None
+
+    fake.connection_word = "PARKED"
+    polling.details.request_soon(fake.sims[0]["iccid"])
+    await polling.run_until(21)
+
+    assert warnings_about(caplog, "unknown") == [
+        "1NCE reported an unknown connection status 'ROAMING'; shown as unknown",
+        "1NCE reported an unknown quota status 'PAUSED'; shown as unknown",
+        "1NCE reported an unknown connection status 'PARKED'; shown as unknown",
+    ]
+
+
+async def test_asking_for_a_sim_while_it_is_being_fetched_is_not_lost(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    virtual_time: VirtualTime,
+    freezer: FrozenDateTimeFactory,
+    polls: list[Polling],
+) -> None:
+    """A change made while a SIM's details are on their way may not be in
+    them: the SIM is asked again at the next tick, back-off or not."""
+    fake, polling = make_polling(
+        hass, mock_config_entry, aioclient_mock, virtual_time, freezer, 3
+    )
+    polls.append(polling)
+    changed, bad = fake.sims[0]["iccid"], fake.sims[1]["iccid"]
+    fake.sim_status[bad] = 500
+
+    def change_while_fetching(iccid: str) -> None:
+        if (iccid, minutes()) in {(changed, 0.5), (bad, 1.5)}:
+            polling.details.request_soon(iccid)
+
+    fake.during_fetch = change_while_fetching
+    await polling.start()
+    await polling.run_until(5)
+
+    assert fake.fetch_times(changed) == [0.5, 1.5]
+    # Failed at 0.5 and 1.5; asked for during the second, so asked at 2.5.
+    assert fake.fetch_times(bad)[:3] == [0.5, 1.5, 2.5]

@@ -225,7 +225,11 @@ async def test_rate_limit_stretches_the_poll_interval(
     mock_details: AiohttpClientMocker,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """A long Retry-After pushes the next poll out, and success restores it."""
+    """A 429 doubles the next poll's interval, and success restores it.
+
+    An hour's Retry-After is read as 1NCE's ten-minute cap, which the doubled
+    interval already exceeds.
+    """
     mock_config_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -241,12 +245,12 @@ async def test_rate_limit_stretches_the_poll_interval(
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
     assert fleet.last_update_success is False
-    assert fleet.update_interval == timedelta(hours=1)
+    assert fleet.update_interval == timedelta(minutes=30)
     # The 429 is answered by waiting, not by asking again at once.
     assert len(mock_details.mock_calls) == 1
 
     _fleet_answers(mock_details)
-    freezer.tick(timedelta(hours=1, seconds=1))
+    freezer.tick(timedelta(minutes=30, seconds=1))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
     assert fleet.last_update_success is True

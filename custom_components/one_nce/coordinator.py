@@ -7,14 +7,15 @@ Both coordinators are frugal exactly when 1NCE struggles: a failing SIM is
 asked again after 1, 2, 4 ... minutes, details wait while the list fails,
 details failing across the board are probed one SIM at a time, and a 429
 stretches the list interval and thins the detail batches until 1NCE recovers.
-Each of these is logged once when it starts and once when it ends.
+Each of these is logged once when it starts and once when it ends, however
+many SIMs it concerns; single SIMs are logged at debug level.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 import math
 from typing import TYPE_CHECKING
 
@@ -52,11 +53,23 @@ if TYPE_CHECKING:
     from .delivery import DeliveryTracker
 
 # A 429 doubles the list interval and halves the detail batches, up to this
-# factor; each successful list poll halves it again.
+# factor; each successful list poll halves it again, and so do this many
+# minutes without a 429 (a list read once a day would keep details thinned
+# for a day otherwise).
 MAX_SLOWDOWN = 4
+SLOWDOWN_RELIEF = timedelta(minutes=15)
+# Slowing down never stretches the list interval beyond this, or beyond the
+# chosen interval if that is longer: a daily list must not become a four-day
+# one, and SIMs appearing or leaving should not wait hours for it.
+MAX_SLOWED_LIST_INTERVAL = timedelta(hours=1)
 # This many SIMs failing one after another, with no success between, is 1NCE
 # struggling rather than a few bad SIMs (fewer in smaller fleets: all of them).
 STRUGGLING_STREAK = 3
+# Sorts before any time a SIM's details were fetched at.
+_NEVER = datetime.min.replace(tzinfo=UTC)
+# Probes of struggling details are at most this far apart, whatever the list
+# interval: recovery should show within minutes, not a list interval later.
+MAX_PROBE_GAP = timedelta(minutes=15)
 
 
 @dataclass(slots=True)
@@ -83,9 +96,10 @@ class FleetCoordinator(DataUpdateCoordinator[dict[str, Sim]]):
 
     1NCE answering 429 even after the client waited as asked means the
     account's rate is spent (often by another system of the same account), so
-    polling slows down: `slowdown` doubles the list interval (and thins the
-    detail batches) up to `MAX_SLOWDOWN` times, and every successful list poll
-    halves it again. A longer Retry-After than that is honoured as asked.
+    polling slows down: `slowdown` doubles the list interval (up to an hour,
+    or the chosen interval if longer) and thins the detail batches, up to
+    `MAX_SLOWDOWN` times; every successful list poll halves it again, as do
+    15 minutes without a 429. A longer Retry-After is honoured as asked.
     """
 
     config_entry: OneNceConfigEntry
@@ -102,6 +116,7 @@ class FleetCoordinator(DataUpdateCoordinator[dict[str, Sim]]):
         # made one at a time, each from the list as it stands after the last.
         self.write_lock = asyncio.Lock()
         self.slowdown = 1
+        self._slowed_at = dt_util.utcnow()
         # Successful list polls so far: SIMs 1NCE said it does not know wait
         # for the next one to tell whether they left the account.
         self.polls = 0
@@ -125,14 +140,14 @@ class FleetCoordinator(DataUpdateCoordinator[dict[str, Sim]]):
             # asked for, and longer while it keeps refusing.
             self.note_rate_limited()
             wait = timedelta(seconds=err.retry_after or 0)
-            self.update_interval = max(self.base_interval * self.slowdown, wait)
+            self.update_interval = max(self._slowed_interval(), wait)
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="rate_limited",
                 translation_placeholders={"error": str(err)},
             ) from err
         except OneNceError as err:
-            self.update_interval = self.base_interval * self.slowdown
+            self.update_interval = self._slowed_interval()
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="update_failed",
@@ -142,8 +157,14 @@ class FleetCoordinator(DataUpdateCoordinator[dict[str, Sim]]):
         if self.slowdown > 1:
             self.slowdown //= 2
             LOGGER.debug("1NCE answers again; slowdown now %dx", self.slowdown)
-        self.update_interval = self.base_interval * self.slowdown
+        self.update_interval = self._slowed_interval()
         return {sim.iccid: sim for sim in sims}
+
+    def _slowed_interval(self) -> timedelta:
+        return min(
+            self.base_interval * self.slowdown,
+            max(self.base_interval, MAX_SLOWED_LIST_INTERVAL),
+        )
 
     def note_rate_limited(self) -> None:
         """Slow list and details down after a 429, up to `MAX_SLOWDOWN` times.
@@ -152,7 +173,20 @@ class FleetCoordinator(DataUpdateCoordinator[dict[str, Sim]]):
         of it goes to details.
         """
         self.slowdown = min(self.slowdown * 2, MAX_SLOWDOWN)
+        self._slowed_at = dt_util.utcnow()
         LOGGER.debug("1NCE asked to slow down; slowdown now %dx", self.slowdown)
+
+    def note_no_rate_limit(self) -> None:
+        """Halve the slowdown once 1NCE has not refused anything for a while.
+
+        Called by the details after each tick that asked 1NCE without a 429,
+        so that a list read once a day does not keep them thinned for a day.
+        """
+        now = dt_util.utcnow()
+        if self.slowdown > 1 and now - self._slowed_at >= SLOWDOWN_RELIEF:
+            self.slowdown //= 2
+            self._slowed_at = now
+            LOGGER.debug("No 429 for a while; slowdown now %dx", self.slowdown)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -185,14 +219,20 @@ class SimFailure:
 
 
 def _list_state(sim: Sim) -> tuple[object, ...]:
-    """Pick the list fields whose change makes fetching the details urgent."""
+    """Pick the list fields whose change makes fetching the details urgent.
+
+    Only changes the details would show differently and the list signals
+    cheaply: the SIM switched on or off, a quota level crossed, SMS volume
+    used or added (what this integration is watched for, and it moves only
+    when an SMS goes or comes), a new device. Data volume and IP addresses
+    change on nearly every poll of any SIM online; counting them made most
+    of a busy fleet urgent every poll.
+    """
     return (
         sim.enabled,
         sim.sms_quota_level,
-        sim.data_quota_level,
         sim.sms_quota,
-        sim.data_quota_mb,
-        sim.ip_address,
+        sim.data_quota_level,
         sim.imei,
     )
 
@@ -203,16 +243,19 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
     Each SIM costs three requests (SMS quota, data quota, status), and a fourth
     (its newest event) while its last-event sensor is enabled. Every SIM is
     refreshed once per detail interval, spread evenly over it, so the load is
-    3 x N requests per interval at a steady rate and never a burst. A SIM whose
-    list state changed (status, quota level, volume) jumps the queue.
+    3 x N requests per interval at a steady rate and never a burst. A SIM
+    whose list state changed (on/off, quota level, SMS volume, device) or that
+    was asked for jumps the queue, longest unread first, within the same
+    per-tick budget: urgent work takes the place of the catch-up batch, never
+    adds to it.
 
     When 1NCE struggles the tick asks less, never more: a SIM whose details
     fail is asked again after 1, 2, 4 ... minutes (at most a detail interval);
     nothing is asked while the list fails (its poll notices when 1NCE is back);
     details failing across the board are probed one SIM at a time, 1, 2, 4 ...
-    minutes apart, until one answers; and batches shrink while 1NCE asks to
-    slow down. Whatever the backlog afterwards, no tick asks for more SIMs than
-    the normal catch-up.
+    minutes apart (at most 15), until one answers; and batches shrink while
+    1NCE asks to slow down. Whatever the backlog afterwards, no tick asks for
+    more SIMs than the normal catch-up.
     """
 
     config_entry: OneNceConfigEntry
@@ -235,14 +278,19 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
         self._event_watchers: set[str] = set()
         self._events_due: set[str] = set()
         self._list_states: dict[str, tuple[object, ...]] = {}
-        # SIMs whose failure was logged on its own: their recovery is, too.
-        self._reported: set[str] = set()
+        # SIMs failing since the warning that SIMs fail, and every SIM that
+        # failed meanwhile: when none fails any more, that is logged once.
+        self._failing: set[str] = set()
+        self._failed_meanwhile: set[str] = set()
+        self._warned = False
         # SIMs that newly failed since the last success, to tell an outage of
         # 1NCE's details from a few bad SIMs.
         self._streak: set[str] = set()
         self._struggling = False
         self._probe_gap = DETAIL_TICK
         self._probe_at = dt_util.utcnow()
+        # State words this client does not know, warned about once each.
+        self._unknown_words: set[tuple[str, str]] = set()
         super().__init__(
             hass,
             LOGGER,
@@ -253,15 +301,20 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
 
     def note_fleet_update(self) -> None:
         """Queue SIMs whose list state changed since the last fleet poll."""
-        for iccid, sim in (self.fleet.data or {}).items():
+        fleet = self.fleet.data
+        if not fleet:
+            # 1NCE's glitch far likelier than every SIM leaving at once (see
+            # entity.sims_that_left): forget nothing, so no SIM counts as new.
+            return
+        for iccid, sim in fleet.items():
             state = _list_state(sim)
             previous = self._list_states.get(iccid)
             if previous is not None and previous != state:
                 self._urgent.add(iccid)
             self._list_states[iccid] = state
-        for gone in set(self._list_states) - set(self.fleet.data or {}):
+        for gone in set(self._list_states) - set(fleet):
             del self._list_states[gone]
-            self._urgent.discard(gone)
+        self._urgent &= set(fleet)
         if self._struggling and self.fleet.last_update_success:
             # The list answering is a hint that 1NCE is back: probe at once.
             self._probe_at = min(self._probe_at, dt_util.utcnow())
@@ -269,14 +322,15 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
     def request_soon(self, iccid: str) -> None:
         """Refresh one SIM's details at the next tick (e.g. after a change).
 
-        Asked for by a person or an action, it skips the SIM's back-off once;
-        should it fail again, its back-off goes on growing.
+        Asked for by a person or an action, it skips the SIM's back-off once
+        (should it fail again, its back-off goes on growing), and while 1NCE's
+        details struggle it is the next probe. Asked for while the SIM is
+        being fetched, it is fetched again: the change may have come too late
+        for the answer on its way.
         """
         self._urgent.add(iccid)
-        if failure := self.failed.get(iccid):
-            self.failed[iccid] = replace(
-                failure, retry_at=dt_util.utcnow(), after_poll=None
-            )
+        if self._struggling:
+            self._probe_at = min(self._probe_at, dt_util.utcnow())
 
     @callback
     def async_watch_events(self, iccid: str) -> CALLBACK_TYPE:
@@ -305,9 +359,9 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
         )
 
     def _may_ask(self, iccid: str, now: datetime) -> bool:
-        """Whether the SIM's back-off (if it failed) has run out."""
+        """Whether the SIM's back-off (if it failed) has run out, or it is urgent."""
         failure = self.failed.get(iccid)
-        if failure is None:
+        if failure is None or iccid in self._urgent:
             return True
         if failure.after_poll is not None and self.fleet.polls <= failure.after_poll:
             return False
@@ -315,9 +369,18 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
         return now >= failure.retry_at - DETAIL_TICK / 2
 
     def _select(self, now: datetime) -> list[str]:
-        sims = [iccid for iccid in self.fleet.data or {} if self._may_ask(iccid, now)]
+        fleet = self.fleet.data or {}
+        sims = [iccid for iccid in fleet if self._may_ask(iccid, now)]
         known = self.data or {}
-        urgent = [iccid for iccid in sims if iccid in self._urgent]
+        # Longest unread first, never read before anything.
+        unread_since = {
+            iccid: known[iccid].fetched_at if iccid in known else _NEVER
+            for iccid in sims
+        }
+        urgent = sorted(
+            (iccid for iccid in sims if iccid in self._urgent),
+            key=unread_since.__getitem__,
+        )
         retry = [iccid for iccid in sims if iccid in self.failed]
         never = [iccid for iccid in sims if iccid not in known]
         stale = sorted(
@@ -330,7 +393,7 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
                 and now - known[iccid].fetched_at
                 >= self.detail_interval - DETAIL_TICK / 2
             ),
-            key=lambda iccid: known[iccid].fetched_at,
+            key=unread_since.__getitem__,
         )
         if self._struggling:
             if now < self._probe_at - DETAIL_TICK / 2:
@@ -340,14 +403,16 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
             healthy = [iccid for iccid in [*never, *stale] if iccid not in self.failed]
             return list(dict.fromkeys([*urgent, *healthy, *retry]))[:1]
         # Enough per tick to cover the fleet once per interval; more while
-        # SIMs have never been fetched, so a new setup fills in quickly.
-        steady = math.ceil(
-            len(self.fleet.data or {}) * (DETAIL_TICK / self.detail_interval)
+        # SIMs have never been fetched, so a new setup fills in quickly, and
+        # room for urgent SIMs on top of the steady share within that batch.
+        steady = math.ceil(len(fleet) * (DETAIL_TICK / self.detail_interval))
+        budget = max(
+            steady,
+            min(steady + len(urgent), DETAIL_CATCH_UP_BATCH),
+            DETAIL_CATCH_UP_BATCH if never else 0,
         )
-        budget = max(steady, DETAIL_CATCH_UP_BATCH if never else 0)
         budget = math.ceil(budget / self.fleet.slowdown)
-        selected = list(dict.fromkeys([*urgent, *retry, *never, *stale]))
-        return selected[: max(budget, min(len(urgent), DETAIL_CATCH_UP_BATCH))]
+        return list(dict.fromkeys([*urgent, *retry, *never, *stale]))[:budget]
 
     async def _fetch(self, iccid: str, now: datetime) -> SimDetails:
         sms_quota, data_quota, connectivity, (last_event, known) = await asyncio.gather(
@@ -413,6 +478,14 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
     async def _async_update_data(self) -> dict[str, SimDetails]:
         now = dt_util.utcnow()
         fleet = self.fleet.data or {}
+        if not self.fleet.last_update_success or not fleet:
+            # 1NCE is down or refusing us, and the list poll already said so
+            # once; it also notices when 1NCE is back. Details would only add
+            # a batch of doomed requests a minute. A list without any SIM is
+            # a glitch (see note_fleet_update): what is known stays. Either
+            # way the next tick is a minute away, not a Retry-After long ago.
+            self.update_interval = DETAIL_TICK
+            return dict(self.data or {})
         data = {
             iccid: details
             for iccid, details in (self.data or {}).items()
@@ -420,14 +493,13 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
         }
         for gone in set(self.failed) - set(fleet):
             del self.failed[gone]
-        self._reported &= set(fleet)
+        self._failing &= set(fleet)
+        self._failed_meanwhile &= set(fleet)
         self._streak &= set(fleet)
-        if not self.fleet.last_update_success:
-            # 1NCE is down or refusing us, and the list poll already said so
-            # once; it also notices when 1NCE is back. Details would only add
-            # a batch of doomed requests a minute.
-            return data
         selected = self._select(now)
+        # Asked for from here on, a SIM is asked again: its answer may be older
+        # than the change that made someone ask.
+        self._urgent.difference_update(selected)
         results = await asyncio.gather(
             *(self._fetch(iccid, now) for iccid in selected), return_exceptions=True
         )
@@ -435,23 +507,28 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
         new_failures: list[tuple[str, BaseException]] = []
         succeeded = False
         for iccid, result in zip(selected, results, strict=True):
-            self._urgent.discard(iccid)
             if isinstance(result, SimDetails):
                 data[iccid] = result
                 succeeded = True
                 self.failed.pop(iccid, None)
-                if iccid in self._reported:
-                    self._reported.discard(iccid)
-                    LOGGER.info("Details of SIM %s are fetched again", iccid)
+                if iccid in self._failing:
+                    self._failing.discard(iccid)
+                    LOGGER.debug("Details of SIM %s are fetched again", iccid)
+                self._note_unknown_words(result)
                 continue
             if isinstance(result, OneNceNotFoundError):
                 # The SIM probably left the account: the next list poll tells.
                 data.pop(iccid, None)
+                self._failing.discard(iccid)
+                self._failed_meanwhile.discard(iccid)
                 self._back_off(iccid, now, until_listed=True)
                 LOGGER.debug("1NCE does not know SIM %s: %s", iccid, result)
                 continue
-            if iccid not in self.failed:
+            if iccid not in self._failing:
                 new_failures.append((iccid, result))
+                LOGGER.debug(
+                    "Details of SIM %s could not be fetched: %s", iccid, result
+                )
             self._back_off(iccid, now)
             errors.append(result)
         if any(isinstance(error, OneNceRateLimitError) for error in errors):
@@ -461,8 +538,34 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
         self._judge(now, succeeded=succeeded, errors=errors, new_failures=new_failures)
         if not self._struggling:
             wait = max(wait, await self._fetch_events_due(data))
+        self.fleet.note_no_rate_limit()
         self.update_interval = max(DETAIL_TICK, wait)
         return data
+
+    def _note_unknown_words(self, details: SimDetails) -> None:
+        """Warn once per state word 1NCE uses that this client does not know.
+
+        Such a state shows as unknown; without a word in the log, a state
+        1NCE introduced would look like a fault of the integration.
+        """
+        for kind, known, text in (
+            (
+                "connection",
+                details.connectivity.status,
+                details.connectivity.status_text,
+            ),
+            ("quota", details.sms_quota.status, details.sms_quota.status_text),
+            ("quota", details.data_quota.status, details.data_quota.status_text),
+        ):
+            if known is not None or text is None:
+                continue
+            if (kind, text.lower()) not in self._unknown_words:
+                self._unknown_words.add((kind, text.lower()))
+                LOGGER.warning(
+                    "1NCE reported an unknown %s status %r; shown as unknown",
+                    kind,
+                    text,
+                )
 
     def _back_off(
         self, iccid: str, now: datetime, *, until_listed: bool = False
@@ -487,48 +590,89 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
     ) -> None:
         """Tell a few failing SIMs from failing details; log each change once.
 
-        A SIM's own failure is logged when it starts and when it ends. SIMs
-        failing one after another with no success between are 1NCE's details
-        failing as a whole: logged once, and probed one SIM at a time until
-        one answers, which is logged once as well.
+        SIMs starting to fail are logged once, and once more when none fails
+        any more; single SIMs only at debug level, so that a partial outage
+        of a large fleet is two lines, not two per SIM. SIMs failing one after
+        another with no success between are 1NCE's details failing as a
+        whole: logged once (instead of, not besides, the first), probed one
+        SIM at a time until one answers, which is logged once as well.
         """
+        self._failing.update(iccid for iccid, _ in new_failures)
+        self._failed_meanwhile.update(iccid for iccid, _ in new_failures)
         if self._struggling:
             if succeeded:
                 self._struggling = False
                 self._streak.clear()
+                # The outage's failures end with it: a SIM failing again now
+                # fails on its own, and starts a warning of its own.
+                self._end_failing()
                 LOGGER.info("Details of SIMs are fetched from 1NCE again")
             elif errors:
-                self._probe_gap = min(self._probe_gap * 2, self.fleet.base_interval)
+                self._probe_gap = min(
+                    self._probe_gap * 2, self.fleet.base_interval, MAX_PROBE_GAP
+                )
                 self._probe_at = now + self._probe_gap
             return
         if succeeded:
             self._streak.clear()
-            self._log_failures(new_failures)
-            return
-        self._streak.update(iccid for iccid, _ in new_failures)
+        else:
+            self._streak.update(iccid for iccid, _ in new_failures)
         threshold = min(STRUGGLING_STREAK, len(self.fleet.data or {}))
-        if not new_failures or len(self._streak) < threshold:
-            self._log_failures(new_failures)
-            return
+        if new_failures and not succeeded and len(self._streak) >= threshold:
+            self._start_struggling(now, new_failures[0])
+        elif new_failures and not self._warned:
+            self._warned = True
+            self._warn_failing(new_failures)
+        elif self._warned and not self._failing:
+            if len(self._failed_meanwhile) == 1:
+                [iccid] = self._failed_meanwhile
+                LOGGER.info("Details of SIM %s are fetched again", iccid)
+            else:
+                LOGGER.info("Details of all SIMs are fetched again")
+            self._end_failing()
+
+    def _start_struggling(
+        self, now: datetime, first: tuple[str, BaseException]
+    ) -> None:
         self._struggling = True
+        self._warned = True
         self._probe_gap = DETAIL_TICK
         self._probe_at = now + DETAIL_TICK
+        if len(self._streak) == 1:
+            LOGGER.warning(
+                "Details of SIM %s could not be fetched; asking 1NCE again 1, 2,"
+                " 4 ... minutes apart until it answers: %s",
+                *first,
+            )
+            return
         LOGGER.warning(
             "Details of %d SIMs in a row could not be fetched; asking 1NCE for"
             " one SIM at a time until it answers: %s",
             len(self._streak),
-            new_failures[0][1],
+            first[1],
         )
 
-    def _log_failures(self, new_failures: list[tuple[str, BaseException]]) -> None:
-        for iccid, error in new_failures:
-            self._reported.add(iccid)
+    def _warn_failing(self, new_failures: list[tuple[str, BaseException]]) -> None:
+        if len(new_failures) == 1:
             LOGGER.warning(
-                "Details of SIM %s could not be fetched; asking again after 1,"
-                " 2, 4 ... minutes: %s",
-                iccid,
-                error,
+                "Details of SIM %s could not be fetched; asking it again after 1,"
+                " 2, 4 ... minutes (other SIMs failing meanwhile are logged at"
+                " debug level): %s",
+                *new_failures[0],
             )
+            return
+        LOGGER.warning(
+            "Details of %d SIMs could not be fetched; asking each again after 1,"
+            " 2, 4 ... minutes (SIMs failing meanwhile are logged at debug"
+            " level): SIM %s: %s",
+            len(new_failures),
+            *new_failures[0],
+        )
+
+    def _end_failing(self) -> None:
+        self._failing.clear()
+        self._failed_meanwhile.clear()
+        self._warned = False
 
     def _check_errors(self, errors: list[BaseException]) -> timedelta:
         """Raise what must stop everything; return how long 1NCE asked us to wait.
