@@ -127,9 +127,11 @@ class SimState:
             "status": "Enabled" if self.enabled else "Disabled",
             "activation_date": self.activated.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
             "ip_address": f"100.64.{self.index // 250}.{self.index % 250 + 1}",
-            "current_quota": round(self.data_volume, 6),
+            # 1NCE's description: the quota set for the SIM (MB, SMS), not
+            # what is left of it; that is only in the per-SIM quota.
+            "current_quota": round(self.data_total, 6),
             "quota_status": _level(self.data_volume, self.data_total),
-            "current_quota_SMS": int(self.sms_volume),
+            "current_quota_SMS": int(self.sms_total),
             "quota_status_SMS": _level(self.sms_volume, self.sms_total),
         }
         if self.imei is not None:

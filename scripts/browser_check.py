@@ -21,6 +21,7 @@ import argparse
 import base64
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from http import HTTPStatus
 import json
 import os
 from pathlib import Path
@@ -34,6 +35,7 @@ import threading
 import time
 from types import FrameType
 from typing import Any, Final
+import urllib.error
 import urllib.request
 
 from playwright.sync_api import Error as PlaywrightError
@@ -185,8 +187,28 @@ class Stack:
 # --- what the sandbox's 1NCE says ---------------------------------------------
 
 
+def _api_get(url: str, token: str) -> Any:
+    """GET from the sandbox's 1NCE API, waiting out a 429 (Home Assistant polls too)."""
+    for _ in range(5):
+        request = urllib.request.Request(
+            url, headers={"Authorization": f"Bearer {token}"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as err:
+            if err.code != HTTPStatus.TOO_MANY_REQUESTS:
+                raise
+            time.sleep(1.0)
+    raise RuntimeError(f"{url}: still rate limited")
+
+
 def sandbox_sims(sandbox: str) -> list[dict[str, Any]]:
-    """List the SIMs through the 1NCE API, with the sandbox's credentials."""
+    """List the SIMs through the 1NCE API, with the SMS left from each SIM's quota.
+
+    The list's `current_quota_SMS` is the quota set for a SIM; what is left
+    is only in `GET .../quota/sms`, kept here as `sms_left`.
+    """
     api = f"{sandbox}/management-api"
     basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
     request = urllib.request.Request(
@@ -197,12 +219,10 @@ def sandbox_sims(sandbox: str) -> list[dict[str, Any]]:
     )
     with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
         token = json.load(response)["access_token"]
-    request = urllib.request.Request(
-        f"{api}/v2/sims?page=1&pageSize=100",
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-        sims: list[dict[str, Any]] = json.load(response)
+    sims: list[dict[str, Any]] = _api_get(f"{api}/v2/sims?page=1&pageSize=100", token)
+    for sim in sims:
+        quota = _api_get(f"{api}/v2/sims/{sim['iccid']}/quota/sms", token)
+        sim["sms_left"] = max(0, int(float(quota["volume"])))
     return sims
 
 
@@ -218,7 +238,7 @@ def expected_tiles(sims: list[dict[str, Any]]) -> dict[str, str]:
         )
         for name, level in FLEET_TILES.items()
     }
-    total = sum(int(sim["current_quota_SMS"]) for sim in sims)
+    total = sum(sim["sms_left"] for sim in sims)
     tiles[VOLUME_TILE] = f"{total} SMS"
     return tiles
 
@@ -295,7 +315,7 @@ def compare(
             verdict(False, f"gauge {name!r}: no sandbox SIM has that label")
             continue
         shown_iccids.add(sim["iccid"])
-        want = str(int(sim["current_quota_SMS"]))
+        want = str(sim["sms_left"])
         verdict(
             shown == want,
             f"gauge {name!r} ({sim['iccid']}): shows {shown!r}, sandbox {want!r}",

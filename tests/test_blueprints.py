@@ -257,8 +257,8 @@ async def test_low_volume_warns_once_the_volume_drops_below_the_threshold(
     assert weather_station_volume(hass) == 32
 
     await control.change_sim(WEATHER_STATION, sms_volume=29)
-    # What the next SIM list poll and detail tick would do.
-    await entry.runtime_data.fleet.async_refresh()
+    # What the SIM's next turn in the detail round would do.
+    entry.runtime_data.details.request_soon(WEATHER_STATION)
     await entry.runtime_data.details.async_refresh()
 
     assert await low.wait() == ["Weather station: 29 SMS left (below 30)"]
@@ -279,7 +279,7 @@ async def test_low_volume_stays_quiet_while_the_volume_is_above_the_threshold(
     )
 
     await control.change_sim(WEATHER_STATION, sms_volume=30)
-    await entry.runtime_data.fleet.async_refresh()
+    entry.runtime_data.details.request_soon(WEATHER_STATION)
     await entry.runtime_data.details.async_refresh()
     await hass.async_block_till_done()
 

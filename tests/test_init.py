@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from http import HTTPStatus
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 import pytest
@@ -187,6 +188,37 @@ async def test_unload_leaves_no_timer_listener_or_poll_behind(
         async_fire_time_changed(hass)
         await hass.async_block_till_done(wait_background_tasks=True)
     assert len(mock_details.mock_calls) == calls
+
+
+async def test_removing_the_account_leaves_no_stored_file_of_it(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+    no_rate_limit: None,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Every `.storage` file the account wrote goes with it."""
+    prefix = f"{DOMAIN}.{mock_config_entry.entry_id}."
+    # What an account leaves after a while: SMS followed for delivery and the
+    # time zone its usage statistics were written in.
+    for name, data in (
+        ("delivery", {"sms": []}),
+        ("usage_zones", {"8988228066000000001": {"zone": "Europe/Berlin"}}),
+    ):
+        hass_storage[prefix + name] = {
+            "version": 1,
+            "minor_version": 1,
+            "key": prefix + name,
+            "data": data,
+        }
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    await hass.config_entries.async_remove(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert [key for key in hass_storage if key.startswith(prefix)] == []
 
 
 async def test_outage_is_logged_once_and_recovers_alone(

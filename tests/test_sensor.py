@@ -150,7 +150,12 @@ async def test_account_counts_follow_the_users_threshold(
 async def test_without_details_the_list_tells_the_sms_state(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry
 ) -> None:
-    """Before any details load, quota states come from the list; volumes are unavailable."""
+    """Before any details load, quota states come from the list.
+
+    Each SIM's own exact volume is unavailable until its details are read, and
+    so is the account's total: the list's `current_quota_SMS` is the quota
+    set for a SIM, not what is left of it.
+    """
     await setup_integration(hass, mock_config_entry, [Platform.SENSOR])
 
     assert hass.states.get(f"{GARDEN_GATE}_sms_quota_state").state == "sufficient"
@@ -158,13 +163,17 @@ async def test_without_details_the_list_tells_the_sms_state(
     assert hass.states.get(f"{NO_LABEL}_data_quota_state").state == "low"
     assert hass.states.get(f"{GARDEN_GATE}_sms_volume_left").state == STATE_UNAVAILABLE
     assert hass.states.get("sensor.1nce_account_sims_with_low_sms_volume").state == "1"
-    assert hass.states.get("sensor.1nce_account_sms_volume_left").state == STATE_UNKNOWN
+    assert hass.states.get("sensor.1nce_account_sms_volume_left").state == (
+        STATE_UNKNOWN
+    )
 
 
-def _answer_with_sim_2_status_failing(aioclient_mock: AiohttpClientMocker) -> None:
+def _answer_with_sim_2_status_failing(
+    aioclient_mock: AiohttpClientMocker, sims: list[dict[str, object]] | None = None
+) -> None:
     aioclient_mock.clear_requests()
     aioclient_mock.post(TOKEN_URL, json=load_json("token.json"))
-    aioclient_mock.get(SIMS_URL, json=load_json("sims.json"))
+    aioclient_mock.get(SIMS_URL, json=sims or load_json("sims.json"))
     aioclient_mock.get(
         sim_url(FLEET_ICCIDS[1], "/status"),
         status=HTTPStatus.INTERNAL_SERVER_ERROR,
@@ -280,23 +289,75 @@ def _tiles(hass: HomeAssistant) -> list[int]:
     return [int(hass.states.get(entity_id).state) for entity_id in TILES]
 
 
+def _sims_with(number: int, **fields: object) -> list[dict[str, object]]:
+    """The fixture's SIM list, with these fields of SIM `number` changed."""
+    sims: list[dict[str, object]] = load_json("sims.json")
+    sims[number - 1].update(fields)
+    return sims
+
+
+def _not_counted(hass: HomeAssistant) -> int:
+    return int(hass.states.get(ACCOUNT_SMS_LEFT).attributes["sims_not_counted"])
+
+
 @pytest.mark.usefixtures("no_sleep")
-async def test_account_sms_volume_is_unknown_until_every_sim_was_known(
+async def test_account_sms_volume_leaves_out_a_sim_without_details_and_says_so(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
     aioclient_mock: AiohttpClientMocker,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """No total of some SIMs passed off as the account's (75 here), then the true one."""
+    """SIM 2's details fail from the start: the others count, and it is named.
+
+    Neither blank for good because of one broken SIM, nor a guess in its place.
+    """
     _answer_with_sim_2_status_failing(aioclient_mock)
     await setup_integration(hass, mock_config_entry, [Platform.SENSOR])
 
-    assert hass.states.get(ACCOUNT_SMS_LEFT).state == STATE_UNKNOWN
+    # Garden gate 75, Weather station overdrawn (0); SIM 2 not known.
+    assert hass.states.get(ACCOUNT_SMS_LEFT).state == "75.0"
+    assert _not_counted(hass) == 1
 
     answer_fleet(aioclient_mock, load_json("sims.json"))
-    await _wait(hass, freezer, timedelta(minutes=1))
+    await _refetch_sim_2(hass, freezer)
 
     assert hass.states.get(ACCOUNT_SMS_LEFT).state == "105.0"
+    assert _not_counted(hass) == 0
+
+
+@pytest.mark.usefixtures("no_sleep")
+async def test_account_sms_volume_never_takes_the_lists_quota_for_what_is_left(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The list's `current_quota_SMS` is the quota set (250), not SMS left."""
+    _answer_with_sim_2_status_failing(aioclient_mock)
+    await setup_integration(hass, mock_config_entry, [Platform.SENSOR])
+
+    _answer_with_sim_2_status_failing(
+        aioclient_mock, _sims_with(2, current_quota_SMS=500)
+    )
+    for _ in range(4):
+        await _poll(hass, freezer)
+
+    assert hass.states.get(f"{NO_LABEL}_sms_volume_left").state == STATE_UNAVAILABLE
+    assert hass.states.get(ACCOUNT_SMS_LEFT).state == "75.0"
+
+
+async def test_account_sms_volume_counts_an_expired_quota_as_empty(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """SMS left on an expired quota cannot be sent, so they are not in the total."""
+    expired = {**load_json("quota_sms_1.json"), "status": {"description": "EXPIRED"}}
+    _answer_with(aioclient_mock, {(1, "/quota/sms"): {"json": expired}})
+    await setup_integration(hass, mock_config_entry, [Platform.SENSOR])
+
+    assert hass.states.get(f"{GARDEN_GATE}_sms_volume_left").state == "75.0"
+    assert hass.states.get(ACCOUNT_SMS_LEFT).state == "30.0"
 
 
 @pytest.mark.usefixtures("no_sleep", "mock_details")
@@ -343,7 +404,11 @@ async def test_account_sms_volume_counts_a_sim_the_list_shows_empty(
     mock_config_entry: MockConfigEntry,
     aioclient_mock: AiohttpClientMocker,
 ) -> None:
-    """A SIM whose quota is always `{}` but which has none left does not blank the total."""
+    """A SIM whose quota is always `{}` and which the list shows with none left is empty.
+
+    The list still says 250 SMS of it: volume left on an expired quota, which
+    cannot be spent.
+    """
     _answer_with(aioclient_mock, {(3, "/quota/sms"): {"json": {}}})
     await setup_integration(hass, mock_config_entry, [Platform.SENSOR])
 
@@ -351,6 +416,21 @@ async def test_account_sms_volume_counts_a_sim_the_list_shows_empty(
         STATE_UNKNOWN
     )
     assert hass.states.get(ACCOUNT_SMS_LEFT).state == "105.0"
+
+
+async def test_account_sms_volume_leaves_out_a_sim_always_answering_empty_quota(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """SIM 2's quota is always `{}` (a known 1NCE quirk): left out, and counted so."""
+    _answer_with(aioclient_mock, {(2, "/quota/sms"): {"json": {}}})
+    await setup_integration(hass, mock_config_entry, [Platform.SENSOR])
+
+    assert hass.states.get(f"{NO_LABEL}_sms_volume_left").state == STATE_UNKNOWN
+    # Garden gate 75, Weather station overdrawn.
+    assert hass.states.get(ACCOUNT_SMS_LEFT).state == "75.0"
+    assert _not_counted(hass) == 1
 
 
 @pytest.mark.usefixtures("mock_details")
@@ -525,7 +605,7 @@ async def test_rate_limited_event_log_slows_the_details_down(
     aioclient_mock: AiohttpClientMocker,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """1NCE asking for an hour's pause is heeded, events or not."""
+    """1NCE asking for a pause is heeded, events or not (an hour reads as 10 minutes)."""
     aioclient_mock.post(TOKEN_URL, json=load_json("token.json"))
     aioclient_mock.get(SIMS_URL, json=load_json("sims.json"))
     aioclient_mock.get(USAGE_URL_PATTERN, json=load_json("usage_unused.json"))
@@ -541,5 +621,5 @@ async def test_rate_limited_event_log_slows_the_details_down(
     await _wait(hass, freezer, timedelta(minutes=1))
 
     details = mock_config_entry.runtime_data.details
-    assert details.update_interval == timedelta(hours=1)
+    assert details.update_interval == timedelta(minutes=10)
     assert hass.states.get(LAST_EVENT).state == STATE_UNAVAILABLE

@@ -25,6 +25,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
 from custom_components.one_nce.api import DEFAULT_BASE_URL, OneNceClient, Sim
 from custom_components.one_nce.const import DOMAIN
 from custom_components.one_nce.statistics import (
+    async_remove_zone_record,
     fleet_subject,
     statistic_metadata,
 )
@@ -40,7 +41,13 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 
-from .conftest import CLIENT_ID, CLIENT_SECRET, TOKEN_URL, load_json
+from .conftest import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    TOKEN_URL,
+    USAGE_URL_PATTERN,
+    load_json,
+)
 
 GATE = "8988228066000000001"  # labelled "Garden gate"
 METER = "8988228066000000002"  # no label
@@ -48,6 +55,7 @@ STATION = "8988228066000000003"  # labelled "Weather station"
 USAGE_URL = f"{DEFAULT_BASE_URL}/v1/sims/{{}}/usage"
 FLEET = "one_nce:ha_client_4711_fleet"
 START = "2026-11-23 12:00:00+00:00"
+OUTAGE: dict[str, Any] = {"status": HTTPStatus.SERVICE_UNAVAILABLE, "text": "<html>"}
 
 # Home Assistant starts at START: its event loop's clock follows the frozen
 # time, and moving that clock backwards (from the real date to START) leaves
@@ -131,7 +139,14 @@ def _move_to(hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: str) -> 
 
 
 async def _next_day(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
-    freezer.tick(timedelta(days=1))
+    await _later(hass, freezer, timedelta(days=1))
+
+
+async def _later(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta
+) -> None:
+    """Let `delta` pass, running the poll that falls due and its import."""
+    freezer.tick(delta)
     async_fire_time_changed(hass)
     # The coordinator's own poll runs as the entry's background task.
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -542,7 +557,7 @@ async def test_a_new_local_month_east_of_greenwich_starts_at_zero(
     assert usage.month_totals() == (0, 0)
 
 
-async def test_failed_poll_retries_the_next_day(
+async def test_failed_poll_is_retried_within_hours_not_the_next_day(
     recorder_mock: Recorder,
     hass: HomeAssistant,
     aioclient_mock: AiohttpClientMocker,
@@ -550,25 +565,41 @@ async def test_failed_poll_retries_the_next_day(
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """An outage fails the day's poll; the next day backfills as if first."""
-    outage = {"status": HTTPStatus.SERVICE_UNAVAILABLE, "text": "<html>"}
-    _answer(aioclient_mock, gate=outage, meter=outage)
+    """An outage fails the poll; it is asked again after one hour, then two."""
+    _answer(aioclient_mock, gate=OUTAGE, meter=OUTAGE)
     await _poll(hass, usage)
 
     assert usage.last_update_success is False
     assert usage.month_totals() is None
+    assert usage.not_counted() == []
     assert "no longer offers usage" not in caplog.text
+
+    await _later(hass, freezer, timedelta(hours=1))
+    assert _windows(aioclient_mock) == {
+        GATE: ("2026-05-23", "2026-11-23"),
+        METER: ("2026-05-23", "2026-11-23"),
+    }
+    assert usage.last_update_success is False
+    assert usage.data is None
 
     _answer(
         aioclient_mock,
         gate="usage_gate_backfill.json",
         meter="usage_meter_backfill.json",
     )
-    await _next_day(hass, freezer)
+    await _later(hass, freezer, timedelta(hours=2))
 
     assert usage.last_update_success is True
-    assert _windows(aioclient_mock)[GATE] == ("2026-05-24", "2026-11-24")
-    assert (await _rows(hass, f"one_nce:sms_mt_{GATE}"))[_day("2026-11-23")] == (1, 8)
+    assert _windows(aioclient_mock)[GATE] == ("2026-05-23", "2026-11-23")
+    assert usage.month_totals() == (11, 4)
+    assert (await _rows(hass, f"{FLEET}_sms_mt"))[_day("2026-11-23")] == (3, 15)
+    # The daily poll keeps its time: a day after the failed one.
+    _answer(aioclient_mock, gate="usage_gate_next.json", meter="usage_meter_next.json")
+    await _later(hass, freezer, timedelta(hours=21))
+    assert _windows(aioclient_mock) == {
+        GATE: ("2026-11-23", "2026-11-24"),
+        METER: ("2026-11-23", "2026-11-24"),
+    }
 
 
 @pytest.mark.parametrize("status", [HTTPStatus.NOT_FOUND, HTTPStatus.GONE])
@@ -778,3 +809,392 @@ def test_metadata_has_the_keys_the_running_recorder_declares(
         "unit_of_measurement": "MB",
         **expected,
     }
+
+
+# --- retrying failed SIMs ---------------------------------------------------------
+
+
+def _usage_requests(aioclient_mock: AiohttpClientMocker) -> list[str]:
+    """The ICCIDs whose usage was asked for, in order."""
+    return [
+        url.path.split("/")[-2]
+        for method, url, _data, _headers in aioclient_mock.mock_calls
+        if method == "GET"
+    ]
+
+
+def _records(
+    caplog: pytest.LogCaptureFixture, level: int, text: str
+) -> list[logging.LogRecord]:
+    return [
+        record
+        for record in caplog.records
+        if record.levelno == level and text in record.getMessage()
+    ]
+
+
+async def test_a_failed_sim_is_retried_alone_an_hour_later_and_heals_the_fleet(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    usage: UsageCoordinator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """One request for the failed SIM; the fleet's days then count it too."""
+    _answer(aioclient_mock, gate="usage_gate_backfill.json", meter=OUTAGE)
+    await _poll(hass, usage)
+    assert usage.month_totals() is None
+
+    # Garden gate is not answered any more: asking it again would fail the test.
+    _answer(aioclient_mock, meter="usage_meter_backfill.json")
+    await _later(hass, freezer, timedelta(hours=1))
+
+    assert _windows(aioclient_mock) == {METER: ("2026-05-23", "2026-11-23")}
+    assert _usage_requests(aioclient_mock) == [METER]
+    assert usage.month_totals() == (11, 4)
+    # The same fleet as if nothing had failed.
+    fleet_sent = await _rows(hass, f"{FLEET}_sms_mt")
+    assert fleet_sent[_day("2026-10-31")] == (4, 4)
+    assert fleet_sent[_day("2026-11-01")] == (5, 9)
+    assert fleet_sent[_day("2026-11-23")] == (3, 15)
+    assert (await _rows(hass, f"{FLEET}_sms_mo"))[_day("2026-11-23")] == (2, 8)
+    assert (await _rows(hass, f"one_nce:sms_mt_{METER}"))[_day("2026-11-23")] == (
+        2,
+        7,
+    )
+
+
+async def test_a_sim_failing_again_and_again_is_asked_less_often_and_reported_once(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    usage: UsageCoordinator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """After 1 h, 2 h, 4 h ...; at the third failure a warning, and the month counts
+    the other SIM; when it is back, one line says so and it counts again."""
+    _answer(aioclient_mock, gate="usage_gate_backfill.json", meter=OUTAGE)
+    await _poll(hass, usage)
+    _answer(aioclient_mock, meter=OUTAGE)
+
+    asked = []
+    for pause in (0.5, 0.5, 1, 1, 2, 2):  # hours: 0.5 1 2 3 5 7
+        aioclient_mock.mock_calls.clear()
+        await _later(hass, freezer, timedelta(hours=pause))
+        asked.append(METER in _usage_requests(aioclient_mock))
+    assert asked == [False, True, False, True, False, True]
+
+    warnings = _records(caplog, logging.WARNING, METER)
+    assert len(warnings) == 1
+    assert "3 times in a row" in warnings[0].getMessage()
+    # Garden gate's November alone: 3 + 0 + 1 sent, 0 + 1 + 2 received.
+    assert usage.month_totals() == (4, 3)
+    assert usage.not_counted() == [METER]
+
+    _answer(aioclient_mock, meter="usage_meter_backfill.json")
+    await _later(hass, freezer, timedelta(hours=7, minutes=59))
+    assert _usage_requests(aioclient_mock) == []
+    await _later(hass, freezer, timedelta(minutes=1))
+
+    assert _usage_requests(aioclient_mock) == [METER]
+    assert usage.month_totals() == (11, 4)
+    assert usage.not_counted() == []
+    assert len(_records(caplog, logging.INFO, f"Usage of SIM {METER} is fetched")) == 1
+    assert len(_records(caplog, logging.WARNING, METER)) == 1
+
+
+async def test_a_fleet_wide_outage_is_reported_in_one_short_line(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Seven SIMs failing three times: one warning naming five, counting the rest."""
+    template = load_json("sims.json")[0]
+    fleet = {
+        iccid: Sim.from_api({**template, "iccid": iccid})
+        for iccid in (f"89882280660000001{n:02}" for n in range(7))
+    }
+    _answer(aioclient_mock)
+    aioclient_mock.get(USAGE_URL_PATTERN, **OUTAGE)
+    usage = _coordinator(hass, mock_config_entry, fleet)
+    for _ in range(3):
+        await usage.async_refresh()
+    await usage.async_shutdown()
+
+    warnings = [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno == logging.WARNING
+    ]
+    assert len(warnings) == 1
+    assert "8988228066000000104 and 2 more failed 3 times" in warnings[0]
+    assert "8988228066000000105" not in warnings[0]
+
+
+async def test_a_refresh_by_hand_asks_a_failed_sim_at_once(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    usage: UsageCoordinator,
+) -> None:
+    """Before its pause is over, a refresh asked for retries only the failed SIM."""
+    _answer(aioclient_mock, gate="usage_gate_backfill.json", meter=OUTAGE)
+    await usage.async_refresh()
+    _answer(aioclient_mock, meter="usage_meter_backfill.json")
+
+    await usage.async_refresh()
+
+    assert _windows(aioclient_mock) == {METER: ("2026-11-01", "2026-11-23")}
+    assert usage.month_totals() == (11, 4)
+
+
+async def test_a_failed_sim_that_leaves_is_not_asked_again(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+    sims: dict[str, Sim],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Once the failed SIM left the account, the retry is an ordinary poll."""
+    usage = _coordinator(hass, mock_config_entry, sims)
+    _answer(aioclient_mock, gate="usage_gate_backfill.json", meter=OUTAGE)
+    await _poll(hass, usage)
+    del sims[METER]
+    _answer(aioclient_mock, gate="usage_gate_backfill.json")
+
+    await _later(hass, freezer, timedelta(hours=1))
+    await usage.async_shutdown()
+
+    assert _usage_requests(aioclient_mock) == [GATE]
+    assert usage.month_totals() == (4, 3)
+    assert usage.not_counted() == []
+
+
+# --- a SIM list answering [] ------------------------------------------------------
+
+
+async def test_an_empty_sim_list_once_keeps_the_month(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+    sims: dict[str, Sim],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A list briefly answering `[]` at the daily poll does not zero the totals."""
+    listed = dict(sims)
+    usage = _coordinator(hass, mock_config_entry, listed)
+    _answer(
+        aioclient_mock,
+        gate="usage_gate_backfill.json",
+        meter="usage_meter_backfill.json",
+    )
+    await _poll(hass, usage)
+    listed.clear()
+    _answer(aioclient_mock)
+
+    await _next_day(hass, freezer)
+
+    assert aioclient_mock.call_count == 0
+    assert usage.month_totals() == (11, 4)
+
+    # An hour later the list is back: the day's poll is made up for.
+    listed.update(sims)
+    _answer(aioclient_mock, gate="usage_gate_next.json", meter="usage_meter_next.json")
+    await _later(hass, freezer, timedelta(hours=1))
+    await usage.async_shutdown()
+
+    assert _windows(aioclient_mock) == {
+        GATE: ("2026-11-23", "2026-11-24"),
+        METER: ("2026-11-23", "2026-11-24"),
+    }
+    # Gate 3 + 0 + 2 + 2 sent, 0 + 1 + 3 + 0 received; meter 5 + 2 + 1, 1 + 0 + 1.
+    assert usage.month_totals() == (15, 6)
+
+
+async def test_a_sim_list_still_empty_an_hour_later_is_believed(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+    sims: dict[str, Sim],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """An account whose SIMs all left has no SMS this month."""
+    listed = dict(sims)
+    usage = _coordinator(hass, mock_config_entry, listed)
+    _answer(
+        aioclient_mock,
+        gate="usage_gate_backfill.json",
+        meter="usage_meter_backfill.json",
+    )
+    await usage.async_refresh()
+    listed.clear()
+
+    await _next_day(hass, freezer)
+    assert usage.month_totals() == (11, 4)
+    await _later(hass, freezer, timedelta(hours=1))
+    await usage.async_shutdown()
+
+    assert usage.month_totals() == (0, 0)
+
+
+# --- Home Assistant's time zone changes --------------------------------------------
+
+
+async def _stored(
+    hass: HomeAssistant, statistic_id: str
+) -> list[tuple[datetime, float, float]]:
+    """Every stored row of a statistic: (start in local time, state, sum), in order."""
+    stats = await get_instance(hass).async_add_executor_job(
+        statistics_during_period,
+        hass,
+        datetime(2026, 1, 1, tzinfo=UTC),
+        None,
+        {statistic_id},
+        "hour",
+        None,
+        {"state", "sum"},
+    )
+    return [
+        (
+            dt_util.as_local(dt_util.utc_from_timestamp(row["start"])),
+            row["state"],
+            row["sum"],
+        )
+        for row in stats.get(statistic_id, [])
+    ]
+
+
+def _assert_consistent(rows: list[tuple[datetime, float, float]]) -> None:
+    """One row per local date, at its midnight, each sum the last plus the day's count."""
+    assert rows
+    assert all(start.hour == 0 and start.minute == 0 for start, _, _ in rows)
+    days = [start.date() for start, _, _ in rows]
+    assert days == [days[0] + timedelta(days=n) for n in range(len(days))]
+    running = 0.0
+    for _start, state, total in rows:
+        running += state
+        assert total == pytest.approx(running)
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [("Europe/Berlin", "America/New_York"), ("America/New_York", "Europe/Berlin")],
+)
+async def test_a_new_time_zone_imports_the_statistics_again_once(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    usage: UsageCoordinator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    before: str,
+    after: str,
+) -> None:
+    """Rows of the old zone would read as the day before or after: no day counted
+    twice or lost, every row on its date, one request per SIM, one log line."""
+    await hass.config.async_set_time_zone(before)
+    _answer(
+        aioclient_mock,
+        gate="usage_gate_backfill.json",
+        meter="usage_meter_backfill.json",
+    )
+    await _poll(hass, usage)
+
+    await hass.config.async_set_time_zone(after)
+    _answer(
+        aioclient_mock, gate="usage_gate_month.json", meter="usage_meter_month.json"
+    )
+    await _next_day(hass, freezer)
+
+    assert _windows(aioclient_mock) == {
+        GATE: ("2026-05-24", "2026-11-24"),
+        METER: ("2026-05-24", "2026-11-24"),
+    }
+    for statistic_id in (
+        f"one_nce:sms_mt_{GATE}",
+        f"one_nce:sms_mo_{METER}",
+        f"{FLEET}_sms_mt",
+        f"{FLEET}_sms_mo",
+        f"{FLEET}_data",
+    ):
+        _assert_consistent(await _stored(hass, statistic_id))
+    fleet_sent = {
+        start.date(): (state, total)
+        for start, state, total in await _stored(hass, f"{FLEET}_sms_mt")
+    }
+    # Only what 1NCE now reports: gate 3 + 0 + 2 + 2, meter 5 + 2 + 1.
+    assert fleet_sent[_day("2026-11-20")] == (3, 8)
+    assert fleet_sent[_day("2026-11-23")] == (4, 12)
+    assert fleet_sent[_day("2026-11-24")] == (3, 15)
+    told = _records(caplog, logging.INFO, "imported again")
+    assert len(told) == 1
+    assert before in told[0].getMessage()
+    assert after in told[0].getMessage()
+
+    # The day after, it is an ordinary day again.
+    _answer(aioclient_mock, gate="usage_gate_next.json", meter="usage_meter_next.json")
+    await _next_day(hass, freezer)
+    assert _windows(aioclient_mock)[GATE] == ("2026-11-24", "2026-11-25")
+    assert len(_records(caplog, logging.INFO, "imported again")) == 1
+    _assert_consistent(await _stored(hass, f"{FLEET}_sms_mt"))
+
+
+async def test_statistics_of_unknown_zone_are_imported_again_once(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    aioclient_mock: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+    sims: dict[str, Sim],
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Rows from before zones were recorded (e.g. at UTC midnight) are redone."""
+    usage = _coordinator(hass, mock_config_entry, sims)
+    _answer(
+        aioclient_mock,
+        gate="usage_gate_backfill.json",
+        meter="usage_meter_backfill.json",
+    )
+    await _poll(hass, usage)
+    await usage.async_shutdown()
+    del hass_storage[f"one_nce.{mock_config_entry.entry_id}.usage_zones"]
+
+    _move_to(hass, freezer, "2026-11-24 12:00:00+00:00")
+    _answer(
+        aioclient_mock, gate="usage_gate_month.json", meter="usage_meter_month.json"
+    )
+    restarted = _coordinator(hass, mock_config_entry, sims)
+    await _poll(hass, restarted)
+    await restarted.async_shutdown()
+
+    assert _windows(aioclient_mock)[GATE] == ("2026-05-24", "2026-11-24")
+    assert "time zone unknown" in caplog.text
+    _assert_consistent(await _stored(hass, f"{FLEET}_sms_mt"))
+
+
+async def test_removing_the_account_forgets_its_zones(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    aioclient_mock: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+    usage: UsageCoordinator,
+) -> None:
+    """No file of a removed account is left behind in `.storage`."""
+    _answer(
+        aioclient_mock,
+        gate="usage_gate_backfill.json",
+        meter="usage_meter_backfill.json",
+    )
+    await _poll(hass, usage)
+    key = f"one_nce.{mock_config_entry.entry_id}.usage_zones"
+    assert key in hass_storage
+
+    await async_remove_zone_record(hass, mock_config_entry.entry_id)
+
+    assert key not in hass_storage

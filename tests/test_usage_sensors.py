@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
 
 from custom_components.one_nce.api import DEFAULT_BASE_URL
 from custom_components.one_nce.const import DOMAIN
-from homeassistant.const import STATE_UNKNOWN, Platform
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
@@ -146,9 +146,41 @@ async def test_month_sensors_are_unknown_while_a_sims_month_is_unknown(
 
     assert hass.states.get(SENT).state == STATE_UNKNOWN
 
+    # Its usage is asked for again an hour later, not the next day.
     answer_usage(mock_details, **MONTH)
-    await _move_to(hass, freezer, "2026-11-25 12:01:00+00:00")
+    await _move_to(hass, freezer, "2026-11-24 13:00:01+00:00")
     assert hass.states.get(SENT).state == "21"
+
+
+@pytest.mark.usefixtures("no_sleep")
+async def test_month_sensors_count_the_other_sims_when_one_keeps_failing(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """One broken SIM does not leave the month unknown for good; it says so.
+
+    At its third failure (after 1 h and 2 h more) the others are counted and
+    `sims_not_counted` tells how many are left out; back, it counts again.
+    """
+    answer_usage(mock_details, sim_2=UNAVAILABLE_HTML, **MONTH)
+    await set_up(hass, mock_config_entry, [Platform.SENSOR])
+
+    await _move_to(hass, freezer, "2026-11-24 13:00:01+00:00")
+    assert hass.states.get(SENT).state == STATE_UNKNOWN
+
+    await _move_to(hass, freezer, "2026-11-24 15:00:02+00:00")
+    sent = hass.states.get(SENT)
+    assert sent.state == "14"
+    assert sent.attributes["sims_not_counted"] == 1
+    assert hass.states.get(RECEIVED).state == "8"
+
+    answer_usage(mock_details, **MONTH)
+    await _move_to(hass, freezer, "2026-11-24 19:00:03+00:00")
+    sent = hass.states.get(SENT)
+    assert sent.state == "21"
+    assert sent.attributes["sims_not_counted"] == 0
 
 
 @pytest.mark.usefixtures("no_sleep")
@@ -165,14 +197,45 @@ async def test_month_sensors_appear_once_usage_was_read(
 
     assert _month_entities(entity_registry, mock_config_entry) == []
 
+    # A failed first poll is retried within the hour, not the next day.
     answer_usage(mock_details, **MONTH)
-    await _move_to(hass, freezer, "2026-11-25 12:01:00+00:00")
+    await _move_to(hass, freezer, "2026-11-24 13:00:01+00:00")
 
     assert sorted(_month_entities(entity_registry, mock_config_entry)) == [
         RECEIVED,
         SENT,
     ]
     assert hass.states.get(SENT).state == "21"
+
+
+@pytest.mark.usefixtures("no_sleep")
+async def test_month_sensors_of_an_earlier_run_return_soon_after_a_failed_first_poll(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+    entity_registry: er.EntityRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Sensors known from before a restart are not left unavailable for a day."""
+    mock_config_entry.add_to_hass(hass)
+    for key in ("sms_sent_this_month", "sms_received_this_month"):
+        entity_registry.async_get_or_create(
+            "sensor",
+            DOMAIN,
+            f"{mock_config_entry.entry_id}_{key}",
+            config_entry=mock_config_entry,
+            suggested_object_id=f"1nce_account_{key}",
+        )
+    answer_usage(mock_details, **UNAVAILABLE_HTML)
+    await set_up(hass, mock_config_entry, [Platform.SENSOR])
+    before = hass.states.get(SENT)
+    assert before is None or before.state == STATE_UNAVAILABLE
+
+    answer_usage(mock_details, **MONTH)
+    await _move_to(hass, freezer, "2026-11-24 13:00:01+00:00")
+
+    assert hass.states.get(SENT).state == "21"
+    assert hass.states.get(RECEIVED).state == "12"
 
 
 async def test_retired_usage_creates_no_month_sensors_and_removes_old_ones(

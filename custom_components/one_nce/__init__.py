@@ -29,6 +29,7 @@ from .forwarder_setup import (
 )
 from .limits import LimitsCoordinator
 from .services import async_setup_services
+from .statistics import async_remove_zone_record
 from .usage import UsageCoordinator
 
 PLATFORMS: list[Platform] = [
@@ -102,6 +103,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> N
     """Drop the removed account's webhook, cloudhook and stored messages."""
     await async_remove_receiving(hass, entry)
     await async_remove_delivery_store(hass, entry.entry_id)
+    await async_remove_zone_record(hass, entry.entry_id)
 
 
 async def async_remove_config_entry_device(

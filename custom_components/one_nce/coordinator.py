@@ -222,11 +222,10 @@ def _list_state(sim: Sim) -> tuple[object, ...]:
     """Pick the list fields whose change makes fetching the details urgent.
 
     Only changes the details would show differently and the list signals
-    cheaply: the SIM switched on or off, a quota level crossed, SMS volume
-    used or added (what this integration is watched for, and it moves only
-    when an SMS goes or comes), a new device. Data volume and IP addresses
-    change on nearly every poll of any SIM online; counting them made most
-    of a busy fleet urgent every poll.
+    cheaply: the SIM switched on or off, a quota level crossed, its SMS quota
+    changed (`current_quota_SMS` is the quota set, so a top-up), a new
+    device. Data volume and IP addresses change on nearly every poll of any
+    SIM online; counting them made most of a busy fleet urgent every poll.
     """
     return (
         sim.enabled,
@@ -349,6 +348,10 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
             self._events_due.discard(iccid)
 
         return unwatch
+
+    def not_asked(self) -> set[str]:
+        """Name the listed SIMs whose details were neither fetched nor failed yet."""
+        return set(self.fleet.data or {}) - set(self.data or {}) - set(self.failed)
 
     def available(self, iccid: str) -> bool:
         """Whether this SIM's details are known and its last fetch worked."""

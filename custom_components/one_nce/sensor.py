@@ -8,7 +8,7 @@ Account totals are a true total or unknown, never a sum over some SIMs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -32,7 +32,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .api import ConnectivityStatus, QuotaLevel, Sim
+from .api import ConnectivityStatus, QuotaLevel, QuotaStatus, Sim
 from .const import DOMAIN
 from .coordinator import OneNceConfigEntry, SimDetails
 from .entity import (
@@ -88,29 +88,61 @@ def _count(level: QuotaLevel) -> Callable[[Sequence[SimView]], int]:
 
 
 def last_known_sms_volumes(
-    known: Mapping[str, float],
-    sims: Mapping[str, Sim],
-    details: Mapping[str, SimDetails],
+    known: Mapping[str, float], sims: Iterable[str], details: Mapping[str, SimDetails]
 ) -> dict[str, float]:
-    """Each listed SIM's SMS volume left, as last known; absent if never known.
+    """Each listed SIM's SMS volume left as its details last told it.
 
-    A SIM whose details fail keeps its last volume, so one flaky SIM neither
-    blanks nor skews the account's total. An overdrawn SIM counts as empty,
-    not as a debt. A SIM whose volume was never known (1NCE answers `{}`, or
-    its details are still to come) but which the list shows with none left
-    is empty all the same.
+    A SIM whose details fail, or whose quota 1NCE answers as `{}` after a
+    known one, keeps its last volume, so one flaky SIM neither blanks nor
+    skews the account's total. An overdrawn SIM counts as empty, not as a
+    debt, and so does an expired quota: what is left on it cannot be spent.
     """
     volumes: dict[str, float] = {}
-    for iccid, sim in sims.items():
+    for iccid in sims:
         fetched = details.get(iccid)
-        volume = fetched.sms_quota.volume if fetched is not None else None
-        if volume is not None:
-            volumes[iccid] = max(0.0, volume)
+        quota = fetched.sms_quota if fetched is not None else None
+        if quota is not None and quota.status is QuotaStatus.EXPIRED:
+            volumes[iccid] = 0.0
+        elif quota is not None and quota.volume is not None:
+            volumes[iccid] = max(0.0, quota.volume)
         elif iccid in known:
             volumes[iccid] = known[iccid]
-        elif sim.sms_quota_level is QuotaLevel.EXHAUSTED:
-            volumes[iccid] = 0.0
     return volumes
+
+
+def account_sms_left(
+    sims: Mapping[str, Sim], known: Mapping[str, float], not_asked: Iterable[str]
+) -> float | None:
+    """Add up every listed SIM's SMS left; None until each SIM's details were asked.
+
+    Only the details say how much is left: the list's `current_quota_SMS` is
+    the quota set for the SIM (1NCE's description: "Current SMS Quota", 250 on
+    a new SIM), not what remains. So the total waits for the first round of
+    details after a start (`not_asked`), then counts every SIM whose volume
+    is known; a SIM the list shows with none left counts as empty. A SIM that
+    has no known volume after being asked (its details fail, or 1NCE answers
+    its quota as `{}`) is left out and counted in `sims_not_counted`, so one
+    such SIM cannot blank the total for good.
+    """
+    if any(iccid in sims for iccid in not_asked):
+        return None
+    counted = [
+        iccid
+        for iccid, sim in sims.items()
+        if iccid in known or sim.sms_quota_level is QuotaLevel.EXHAUSTED
+    ]
+    if sims and not any(iccid in known for iccid in counted):
+        # Not one volume known: a 0 here would read as "all used up".
+        return None
+    return sum(known.get(iccid, 0.0) for iccid in counted)
+
+
+def sims_without_sms_volume(sims: Mapping[str, Sim], known: Mapping[str, float]) -> int:
+    """How many listed SIMs the account's SMS total leaves out."""
+    return sum(
+        iccid not in known and sim.sms_quota_level is not QuotaLevel.EXHAUSTED
+        for iccid, sim in sims.items()
+    )
 
 
 SIM_SENSORS: tuple[OneNceSimSensorEntityDescription, ...] = (
@@ -462,15 +494,15 @@ class OneNceAccountSensor(OneNceAccountEntity, SensorEntity):
 class OneNceAccountSmsVolumeSensor(OneNceAccountEntity, SensorEntity):
     """The SMS volume left over all SIMs: a true total, or unknown.
 
-    Unknown until every listed SIM's volume was known once (the first detail
-    round takes a while on a large fleet): a sum over the SIMs known so far
-    would under-report without saying so.
+    Each SIM counts with the exact volume its details last told, so a SIM
+    whose details fail for a while neither blanks nor skews the total.
+    `sims_not_counted` names how many SIMs have no known volume at all.
     """
 
     def __init__(
         self, entry: OneNceConfigEntry, description: SensorEntityDescription
     ) -> None:
-        """Start without any SIM's volume known."""
+        """Start without any SIM's exact volume known."""
         super().__init__(entry, description)
         self._volumes: dict[str, float] = {}
 
@@ -494,10 +526,21 @@ class OneNceAccountSmsVolumeSensor(OneNceAccountEntity, SensorEntity):
 
     @property
     def native_value(self) -> float | None:
-        """Sum every listed SIM's last known volume; unknown if one is missing."""
-        if any(iccid not in self._volumes for iccid in self.coordinator.data):
-            return None
-        return sum(self._volumes.values())
+        """Sum every listed SIM's known volume, once each SIM was asked."""
+        return account_sms_left(
+            self.coordinator.data,
+            self._volumes,
+            self.entry.runtime_data.details.not_asked(),
+        )
+
+    @property
+    def extra_state_attributes(self) -> dict[str, int]:
+        """How many SIMs the total leaves out, so a low sum can be explained."""
+        return {
+            "sims_not_counted": sims_without_sms_volume(
+                self.coordinator.data, self._volumes
+            )
+        }
 
 
 class OneNceUsageSensor(OneNceAccountEntity, SensorEntity):
@@ -505,7 +548,8 @@ class OneNceUsageSensor(OneNceAccountEntity, SensorEntity):
 
     Created once usage was first read. Unknown while any SIM's month is not
     known (e.g. its first fetch after a restart failed), rather than a sum
-    that drops and rises again.
+    that drops and rises again; a SIM that keeps failing is left out, and
+    `sims_not_counted` says how many are.
     """
 
     entity_description: OneNceUsageSensorEntityDescription
@@ -529,6 +573,11 @@ class OneNceUsageSensor(OneNceAccountEntity, SensorEntity):
     def last_reset(self) -> datetime:
         """The start of this month, local time, where the counts restart."""
         return dt_util.start_of_local_day(month_start())
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any]:
+        """How many SIMs the count leaves out, as their usage keeps failing."""
+        return {"sims_not_counted": len(self.entry.runtime_data.usage.not_counted())}
 
     @property
     def native_value(self) -> int | None:

@@ -10,6 +10,11 @@ instead, every day would show on the day before west of Greenwich.
 A re-import must never count a day twice. Sums therefore always continue from
 the stored sum of the day BEFORE the first day being written; days already
 stored are overwritten with the same (or corrected) values.
+
+Finding a stored row's date, and the row of a given date, needs the time zone
+the row was written in. `ZoneRecord` remembers it per subject; rows written in
+another zone than Home Assistant's current one are cleared and imported anew
+(`usage.py`), or a day would be read as its neighbour and counted twice.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import UnitOfInformation
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
+from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util import slugify
 from homeassistant.util.unit_conversion import InformationConverter
@@ -44,6 +50,7 @@ from .const import DOMAIN
 # the graph shows ("12 SMS"), the same a counting sensor with unit "SMS" gets.
 SMS_UNIT: Final = "SMS"
 _ONE_DAY: Final = timedelta(days=1)
+ZONE_STORAGE_VERSION: Final = 1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -167,7 +174,10 @@ def day_start(day: date) -> datetime:
 
 
 def _row_day(timestamp: float) -> date:
-    """Return the date a stored row stands for (the inverse of `day_start`)."""
+    """Return the date a stored row stands for (the inverse of `day_start`).
+
+    Only right for rows written in the current time zone (`ZoneRecord`).
+    """
     return dt_util.as_local(dt_util.utc_from_timestamp(timestamp)).date()
 
 
@@ -268,3 +278,78 @@ async def async_import_usage(
                 unit_class=kind.unit_class,
             )
             async_add_external_statistics(hass, metadata, rows)
+
+
+def clear_usage(hass: HomeAssistant, subjects: Iterable[Subject]) -> None:
+    """Delete every stored row of the subjects; their next import starts afresh.
+
+    The recorder runs its tasks in order, so imports queued afterwards land
+    in the emptied statistics.
+    """
+    get_instance(hass).async_clear_statistics(
+        [
+            statistic_id
+            for subject in subjects
+            for statistic_id in subject.statistic_ids.values()
+        ]
+    )
+
+
+type _StoredZones = dict[str, dict[str, str]]
+
+
+def _zone_store(hass: HomeAssistant, entry_id: str) -> Store[_StoredZones]:
+    return Store(hass, ZONE_STORAGE_VERSION, f"{DOMAIN}.{entry_id}.usage_zones")
+
+
+async def async_remove_zone_record(hass: HomeAssistant, entry_id: str) -> None:
+    """Forget a removed account's zones; its statistics stay the user's."""
+    await _zone_store(hass, entry_id).async_remove()
+
+
+class ZoneRecord:
+    """The time zone each subject's rows were written in, kept in `.storage`.
+
+    Kept per subject, not per account: a SIM that left before the zone
+    changed keeps its history, and is only imported anew if it comes back.
+    """
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Read the record lazily, at the first import."""
+        self._hass = hass
+        self._store = _zone_store(hass, entry_id)
+        self._zones: dict[str, str] | None = None
+
+    async def _async_zones(self) -> dict[str, str]:
+        if self._zones is None:
+            stored = await self._store.async_load()
+            self._zones = dict(stored["zones"]) if stored else {}
+        return self._zones
+
+    async def async_foreign(
+        self, subjects: Iterable[Subject], tails: Mapping[str, StoredTail]
+    ) -> list[tuple[Subject, str | None]]:
+        """Subjects with rows not written in the current zone, and their zone.
+
+        None for rows written before zones were recorded (then in UTC or an
+        unknown zone): they cannot be read safely either.
+        """
+        zones = await self._async_zones()
+        current = self._hass.config.time_zone
+        return [
+            (subject, zones.get(subject.key_id))
+            for subject in subjects
+            if subject.key_id in tails and zones.get(subject.key_id) != current
+        ]
+
+    async def async_written(self, subjects: Iterable[Subject]) -> None:
+        """Note that these subjects' rows were (re)written in the current zone."""
+        zones = await self._async_zones()
+        current = self._hass.config.time_zone
+        changed = False
+        for subject in subjects:
+            if zones.get(subject.key_id) != current:
+                zones[subject.key_id] = current
+                changed = True
+        if changed:
+            await self._store.async_save({"zones": dict(zones)})

@@ -8,10 +8,16 @@ have been partial) up to today, and written as long-term statistics
 SIM. The current month's days stay in memory for the account's "this month"
 sensors.
 
+A SIM whose usage fails is asked again, alone, after an hour, then two, four
+... hours, at least daily; the fleet's days are then summed again with it. When
+a SIM keeps failing, the log says so once and this month's totals count the
+other SIMs: a total that waits for a broken SIM would stay unknown for good.
+
 1NCE's rows are calendar dates. They are stored on those dates in Home
 Assistant's time zone, and "this month" is the local month. The newest date
 asked for is today's in both UTC and local time, whichever is earlier, so no
-row is ever stored for a date that has not begun here.
+row is ever stored for a date that has not begun here. Rows stored in another
+zone (Home Assistant's was changed) are cleared and imported again, once.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ from __future__ import annotations
 import asyncio
 import calendar
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Final
 
 from homeassistant.config_entries import ConfigEntry
@@ -40,13 +47,25 @@ from .const import DOMAIN, LOGGER
 from .statistics import (
     StoredTail,
     Subject,
+    ZoneRecord,
     async_import_usage,
     async_stored_tails,
+    clear_usage,
     fleet_subject,
     sim_subject,
 )
 
 USAGE_INTERVAL: Final = timedelta(days=1)
+# A SIM whose usage failed is asked again after this, then twice as long each
+# time, at most daily.
+FIRST_RETRY: Final = timedelta(hours=1)
+# Failures in a row after which a SIM is reported, and this month's totals
+# stop waiting for it.
+FAILURES_REPORTED: Final = 3
+# Timers fire a little early or late: a poll this close to the daily one is it.
+_SLACK: Final = timedelta(minutes=1)
+# SIMs named in one log line; more are counted.
+_NAMED: Final = 5
 # 1NCE keeps usage for the last six months.
 MONTHS_KEPT: Final = 6
 
@@ -110,9 +129,50 @@ def _fleet_days(
     return consecutive_days(totals.values(), start, end)
 
 
+def _retry_delay(failures: int) -> timedelta:
+    """Wait after a SIM's `failures`-th failure in a row: 1 h, 2 h, 4 h ... a day."""
+    return min(FIRST_RETRY * (1 << min(failures - 1, 10)), USAGE_INTERVAL)
+
+
+def _named(iccids: list[str]) -> str:
+    """Name a few SIMs in a log line; a fleet-wide outage must not fill the log."""
+    named = ", ".join(iccids[:_NAMED])
+    if len(iccids) > _NAMED:
+        named += f" and {len(iccids) - _NAMED} more"
+    return named
+
+
 @callback
 def _keep_polling() -> None:
     """Listen without doing anything, so the daily import runs with no entities."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Failing:
+    """A SIM whose usage failed: how often in a row, and when to ask again."""
+
+    count: int
+    retry_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Pending:
+    """What the last daily poll left undone, for the retries to finish.
+
+    A retried SIM is fetched for the same days the poll asked for, and the
+    fleet's days of that window are summed again from the SIMs fetched by
+    then (`fleet_days`) and the retried one, so the fleet heals within hours
+    instead of at the next day's poll.
+    """
+
+    sims: tuple[str, ...]  # every SIM of the poll, for this month's totals
+    starts: Mapping[str, date]  # failed SIM -> first day to fetch
+    subjects: Mapping[str, Subject]  # failed SIM -> its statistics
+    end: date
+    fleet_start: date
+    fleet_days: list[UsageDay]
+    recording: bool
+    time_zone: str
 
 
 class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
@@ -120,10 +180,9 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
 
     `data` maps each SIM of the last poll to its days of this month, or to None
     while they are not all known (its fetch failed since Home Assistant
-    started). A SIM that fails later keeps the days last fetched. When 1NCE no
-    longer offers usage (v1 retired) it says so once and stops polling; other
-    failures leave the day's poll failed and the next day catches up, since it
-    starts from the last day stored.
+    started). A SIM that fails later keeps the days last fetched. Failed SIMs
+    are retried alone, sooner than daily (see the module doc). When 1NCE no
+    longer offers usage (v1 retired) it says so once and stops polling.
     """
 
     config_entry: ConfigEntry
@@ -142,6 +201,11 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
         self.supported = True
         self._month_days: dict[str, dict[date, UsageDay]] = {}
         self._covered_from: dict[str, date] = {}
+        self._failing: dict[str, _Failing] = {}
+        self._pending: _Pending | None = None
+        self._next_daily: datetime | None = None
+        self._empty_list_seen = False
+        self._zones = ZoneRecord(hass, entry.entry_id)
         super().__init__(
             hass,
             LOGGER,
@@ -160,31 +224,86 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
         None before the first successful poll, once 1NCE offers no usage, and
         while any SIM's month is unknown: a sum that leaves SIMs out would
         drop and rise again, which long-term statistics would record as SMS
-        that were never sent. Months are local months.
+        that were never sent. A SIM that keeps failing is not waited for
+        (`not_counted`): its SMS are added when it is back, a late rise but
+        never a drop. Months are local months.
         """
         if not self.supported or self.data is None:
             return None
-        known = [days for days in self.data.values() if days is not None]
-        if len(known) < len(self.data):
+        if any(
+            days is None and not self._given_up(iccid)
+            for iccid, days in self.data.items()
+        ):
             return None
         month = month_start()
-        days = [day for days in known for day in days if day.day >= month]
+        days = [
+            day
+            for days in self.data.values()
+            if days is not None
+            for day in days
+            if day.day >= month
+        ]
         return sum(day.sms_mt for day in days), sum(day.sms_mo for day in days)
+
+    def not_counted(self) -> list[str]:
+        """Name the SIMs the totals leave out: month unknown, failing for long."""
+        # None before the first successful poll, whatever the base class says.
+        data: dict[str, list[UsageDay] | None] | None = self.data
+        if data is None:
+            return []
+        return [
+            iccid
+            for iccid, days in data.items()
+            if days is None and self._given_up(iccid)
+        ]
+
+    def _given_up(self, iccid: str) -> bool:
+        failing = self._failing.get(iccid)
+        return failing is not None and failing.count >= FAILURES_REPORTED
 
     async def _async_update_data(self) -> dict[str, list[UsageDay] | None]:
         if not self.supported:
             return {}
+        now = dt_util.utcnow()
+        pending = self._pending
+        if (
+            pending is not None
+            and self._next_daily is not None
+            and now + _SLACK < self._next_daily
+            # Rows of another zone must first be cleared by the daily poll.
+            and pending.time_zone == self.hass.config.time_zone
+        ):
+            return await self._async_retry(pending, now)
+        return await self._async_daily(now)
+
+    async def _async_daily(self, now: datetime) -> dict[str, list[UsageDay] | None]:
+        """Fetch every SIM from its last stored day (or six months back)."""
+        sims = dict(self._sims())
+        if not sims and self.data and not self._empty_list_seen:
+            # The list answering `[]` once is more likely a glitch than the
+            # whole fleet gone: taking it at its word would drop this month's
+            # totals to 0 until tomorrow. Asked again in an hour, an empty
+            # list is believed.
+            LOGGER.debug("The SIM list is empty; usage is kept and asked again soon")
+            self._empty_list_seen = True
+            self.update_interval = FIRST_RETRY
+            return self.data
+        self._empty_list_seen = False
+        self._next_daily = now + USAGE_INTERVAL
+        self._pending = None
         today = usage_today()
         first = month_start()
-        sims = dict(self._sims())
         subjects = {iccid: sim_subject(iccid, sim.label) for iccid, sim in sims.items()}
         for gone in set(self._month_days) - set(sims):
             del self._month_days[gone]
             self._covered_from.pop(gone, None)
+        for gone in set(self._failing) - set(sims):
+            del self._failing[gone]
 
         recording = await self._async_recording()
-        tails = (
-            await async_stored_tails(
+        tails: dict[str, StoredTail] = {}
+        if recording:
+            tails = await async_stored_tails(
                 self.hass,
                 (
                     statistic_id
@@ -192,10 +311,7 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
                     for statistic_id in subject.statistic_ids.values()
                 ),
             )
-            if recording
-            else {}
-        )
-        if recording:
+            tails = await self._async_clear_other_zones(subjects, tails)
             starts, fleet_start = self._windows(subjects, tails, today, first)
         else:
             # Nothing to import into: fetch only what this month's totals need.
@@ -204,43 +320,195 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
             fleet_start = min(first, today)
             starts = dict.fromkeys(sims, fleet_start)
 
+        fetched, errors = await self._async_fetch(starts, today, now)
+        fleet_days = _fleet_days(fetched.values(), fleet_start, today)
+        if recording and fetched:
+            await self._async_import(
+                [(subjects[iccid], days) for iccid, days in fetched.items()],
+                fleet_days,
+                tails,
+            )
+        failed = [iccid for iccid in sims if iccid not in fetched]
+        if failed:
+            self._pending = _Pending(
+                sims=tuple(sims),
+                starts={iccid: starts[iccid] for iccid in failed},
+                subjects={iccid: subjects[iccid] for iccid in failed},
+                end=today,
+                fleet_start=fleet_start,
+                fleet_days=fleet_days,
+                recording=recording,
+                time_zone=self.hass.config.time_zone,
+            )
+        self.update_interval = self._next_interval(now)
+        if errors and not fetched:
+            return self._fail(errors)
+        return self._month_data(sims)
+
+    async def _async_retry(
+        self, pending: _Pending, now: datetime
+    ) -> dict[str, list[UsageDay] | None]:
+        """Ask again for the failed SIMs whose pause is over, one request each."""
+        listed = self._sims()
+        starts = {
+            iccid: start
+            for iccid, start in pending.starts.items()
+            # An empty list is no reason to drop anyone (see `_async_daily`).
+            if not listed or iccid in listed
+        }
+        if not starts:
+            # Every failed SIM has left the account: nothing to finish.
+            self._pending = None
+            return await self._async_daily(now)
+        # A refresh asked for by hand, before any pause is over, asks them all.
+        due = {
+            iccid: start
+            for iccid, start in starts.items()
+            if self._retry_at(iccid) <= now + _SLACK
+        } or starts
+        fetched, errors = await self._async_fetch(due, pending.end, now)
+        fleet_days = _fleet_days(
+            [pending.fleet_days, *fetched.values()], pending.fleet_start, pending.end
+        )
+        if fetched and pending.recording and await self._async_recording():
+            imports = [
+                (pending.subjects[iccid], days) for iccid, days in fetched.items()
+            ]
+            tails = await async_stored_tails(
+                self.hass,
+                (
+                    statistic_id
+                    for subject in (self.fleet, *(subject for subject, _ in imports))
+                    for statistic_id in subject.statistic_ids.values()
+                ),
+            )
+            await self._async_import(imports, fleet_days, tails)
+        remaining = {
+            iccid: start for iccid, start in starts.items() if iccid not in fetched
+        }
+        self._pending = (
+            replace(pending, starts=remaining, fleet_days=fleet_days)
+            if remaining
+            else None
+        )
+        self.update_interval = self._next_interval(now)
+        known: dict[str, list[UsageDay] | None] | None = self.data
+        if known is None and not fetched:
+            # Nothing fetched yet since the daily poll failed as a whole.
+            return self._fail(errors)
+        return self._month_data(pending.sims)
+
+    async def _async_fetch(
+        self, starts: Mapping[str, date], end: date, now: datetime
+    ) -> tuple[dict[str, list[UsageDay]], list[OneNceError]]:
+        """Fetch each SIM's days from its start; note failures and recoveries."""
+        first = month_start()
         results = await asyncio.gather(
             *(
-                self.client.async_get_usage(iccid, starts[iccid], today)
-                for iccid in sims
+                self.client.async_get_usage(iccid, start, end)
+                for iccid, start in starts.items()
             ),
             return_exceptions=True,
         )
         fetched: dict[str, list[UsageDay]] = {}
         errors: list[OneNceError] = []
-        for iccid, result in zip(sims, results, strict=True):
+        reported: dict[str, OneNceError] = {}
+        recovered: list[str] = []
+        for (iccid, start), result in zip(starts.items(), results, strict=True):
             if isinstance(result, Usage):
-                fetched[iccid] = consecutive_days(result.days, starts[iccid], today)
-                self._remember(iccid, starts[iccid], fetched[iccid], first)
+                fetched[iccid] = consecutive_days(result.days, start, end)
+                self._remember(iccid, start, fetched[iccid], first)
+                if self._given_up(iccid):
+                    recovered.append(iccid)
+                self._failing.pop(iccid, None)
             elif isinstance(result, OneNceError):
                 LOGGER.debug("Usage of SIM %s not fetched: %s", iccid, result)
                 errors.append(result)
+                count = self._failing[iccid].count + 1 if iccid in self._failing else 1
+                self._failing[iccid] = _Failing(
+                    count=count, retry_at=now + _retry_delay(count)
+                )
+                if count == FAILURES_REPORTED:
+                    reported[iccid] = result
             else:
                 raise result
-
-        if errors and not fetched:
-            if all(
-                isinstance(error, OneNceFeatureUnavailableError) for error in errors
-            ):
-                return self._give_up(errors[0])
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="update_failed",
-                translation_placeholders={"error": str(errors[0])},
-            ) from errors[0]
-        if recording and fetched:
-            imports: list[tuple[Subject, list[UsageDay]]] = [
-                (subjects[iccid], days) for iccid, days in fetched.items()
-            ]
-            imports.append(
-                (self.fleet, _fleet_days(fetched.values(), fleet_start, today))
+        if reported:
+            LOGGER.warning(
+                "Usage of SIM %s failed %d times in a row (%s); it is asked "
+                "again after longer pauses, at least daily. Meanwhile this "
+                "month's SMS totals count what is known of the other SIMs",
+                _named(list(reported)),
+                FAILURES_REPORTED,
+                next(iter(reported.values())),
             )
-            await async_import_usage(self.hass, imports, tails)
+        if recovered:
+            LOGGER.info(
+                "Usage of SIM %s is fetched again; this month's SMS totals count it",
+                _named(recovered),
+            )
+        return fetched, errors
+
+    async def _async_import(
+        self,
+        sims: list[tuple[Subject, list[UsageDay]]],
+        fleet_days: list[UsageDay],
+        tails: Mapping[str, StoredTail],
+    ) -> None:
+        """Write the SIMs' and the fleet's days; note the zone they are in."""
+        imports = [*sims, (self.fleet, fleet_days)]
+        await async_import_usage(self.hass, imports, tails)
+        await self._zones.async_written(subject for subject, days in imports if days)
+
+    async def _async_clear_other_zones(
+        self, subjects: Mapping[str, Subject], tails: dict[str, StoredTail]
+    ) -> dict[str, StoredTail]:
+        """Clear statistics stored for another time zone; return the tails left.
+
+        A row's date is read in the current zone: rows stored at another
+        zone's midnight read as the day before or after, and continuing their
+        sums would count a day twice or once too few. Cleared, the subjects
+        are backfilled like new ones, one request per SIM as always.
+        """
+        other = await self._zones.async_foreign((self.fleet, *subjects.values()), tails)
+        if not other:
+            return tails
+        sims = sum(subject.key_id != self.fleet.key_id for subject, _zone in other)
+        LOGGER.info(
+            "Usage statistics of %d SIM(s)%s were stored for the time zone %s, but "
+            "Home Assistant's is now %s: they are cleared and imported again from "
+            "1NCE's last six months, since their days would otherwise be read as "
+            "the day before or after and counted twice or not at all",
+            sims,
+            " and of the fleet" if len(other) > sims else "",
+            ", ".join(sorted({zone or "unknown" for _subject, zone in other})),
+            self.hass.config.time_zone,
+        )
+        clear_usage(self.hass, (subject for subject, _zone in other))
+        cleared = {
+            statistic_id
+            for subject, _zone in other
+            for statistic_id in subject.statistic_ids.values()
+        }
+        return {
+            statistic_id: tail
+            for statistic_id, tail in tails.items()
+            if statistic_id not in cleared
+        }
+
+    def _retry_at(self, iccid: str) -> datetime:
+        failing = self._failing.get(iccid)
+        return failing.retry_at if failing is not None else dt_util.utcnow()
+
+    def _next_interval(self, now: datetime) -> timedelta:
+        """Wait until the next retry falls due, or the daily poll."""
+        due = [self._next_daily or now + USAGE_INTERVAL]
+        if self._pending is not None:
+            due.extend(self._retry_at(iccid) for iccid in self._pending.starts)
+        return max(min(due) - now, _SLACK)
+
+    def _month_data(self, sims: Iterable[str]) -> dict[str, list[UsageDay] | None]:
+        """Each SIM's days of this month, or None while they are not all known."""
+        first = month_start()
         return {
             iccid: (
                 sorted(self._month_days[iccid].values(), key=lambda day: day.day)
@@ -249,6 +517,16 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
             )
             for iccid in sims
         }
+
+    def _fail(self, errors: list[OneNceError]) -> dict[str, list[UsageDay] | None]:
+        """Every SIM failed: 1NCE retired usage, or the poll failed as a whole."""
+        if all(isinstance(error, OneNceFeatureUnavailableError) for error in errors):
+            return self._give_up(errors[0])
+        raise UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key="update_failed",
+            translation_placeholders={"error": str(errors[0])},
+        ) from errors[0]
 
     async def _async_recording(self) -> bool:
         """Whether there is a recorder to import into (it is optional)."""
@@ -310,4 +588,6 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
         )
         self.supported = False
         self.update_interval = None
+        self._pending = None
+        self._failing.clear()
         return {}
