@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import logging
 import random
-from typing import Any
+from typing import Any, Protocol
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
@@ -215,50 +215,54 @@ def virtual_time() -> VirtualTime:
     return VirtualTime()
 
 
-@pytest.fixture
-def details_every_15_minutes(mock_config_entry: MockConfigEntry) -> MockConfigEntry:
-    """The shortest detail interval: every tick has SIMs due."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=mock_config_entry.title,
-        unique_id=mock_config_entry.unique_id,
-        data=dict(mock_config_entry.data),
-        options={CONF_DETAIL_INTERVAL: 15},
-    )
+# The shortest detail interval: every tick has SIMs due.
+DETAILS_EVERY_15_MINUTES = {CONF_DETAIL_INTERVAL: 15}
+# The longest list interval the options allow, details every 15 minutes.
+LIST_ONCE_A_DAY = {CONF_LIST_INTERVAL: 24 * 60, CONF_DETAIL_INTERVAL: 15}
+
+
+class MakePolling(Protocol):
+    """Builds 1NCE with `sims` SIMs and the coordinators of an entry."""
+
+    def __call__(
+        self, sims: int, options: dict[str, Any] | None = None
+    ) -> tuple[Troubled1nce, Polling]: ...
 
 
 @pytest.fixture
-def list_once_a_day(mock_config_entry: MockConfigEntry) -> MockConfigEntry:
-    """The longest list interval the options allow, details every 15 minutes."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=mock_config_entry.title,
-        unique_id=mock_config_entry.unique_id,
-        data=dict(mock_config_entry.data),
-        options={CONF_LIST_INTERVAL: 24 * 60, CONF_DETAIL_INTERVAL: 15},
-    )
-
-
-def make_polling(
+async def make_polling(
     hass: HomeAssistant,
-    entry: MockConfigEntry,
+    mock_config_entry: MockConfigEntry,
     aioclient_mock: AiohttpClientMocker,
     virtual_time: VirtualTime,
     freezer: FrozenDateTimeFactory,
-    fleet_size: int,
-) -> tuple[Troubled1nce, Polling]:
-    fake = Troubled1nce(make_fleet(fleet_size), virtual_time)
-    fake.install(aioclient_mock)
-    fleet, details = _coordinators(hass, entry, virtual_time)
-    return fake, Polling(hass, freezer, fleet, details)
+) -> AsyncGenerator[MakePolling]:
+    """The account polled as `options` say (as configured, if not given);
+    every polling made is stopped at the end, so no timer outlives the test.
+    Starting is the test's: some set 1NCE's trouble up first."""
+    made: list[Polling] = []
 
+    def make(
+        sims: int, options: dict[str, Any] | None = None
+    ) -> tuple[Troubled1nce, Polling]:
+        entry = mock_config_entry
+        if options is not None:
+            entry = MockConfigEntry(
+                domain=DOMAIN,
+                title=entry.title,
+                unique_id=entry.unique_id,
+                data=dict(entry.data),
+                options=options,
+            )
+        fake = Troubled1nce(make_fleet(sims), virtual_time)
+        fake.install(aioclient_mock)
+        fleet, details = _coordinators(hass, entry, virtual_time)
+        polling = Polling(hass, freezer, fleet, details)
+        made.append(polling)
+        return fake, polling
 
-@pytest.fixture
-async def polls() -> AsyncGenerator[list[Polling]]:
-    """Stop every polling a test started, so no timer outlives it."""
-    started: list[Polling] = []
-    yield started
-    for polling in started:
+    yield make
+    for polling in made:
         polling.stop()
 
 
@@ -278,20 +282,11 @@ def info_logs(caplog: pytest.LogCaptureFixture) -> None:
 
 
 async def test_failing_sim_is_asked_again_after_1_2_4_minutes_not_every_minute(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    aioclient_mock: AiohttpClientMocker,
-    virtual_time: VirtualTime,
-    freezer: FrozenDateTimeFactory,
-    polls: list[Polling],
-    caplog: pytest.LogCaptureFixture,
+    make_polling: MakePolling, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Two hours of one SIM failing cost 7 fetches (84 requests), not one a
     minute; one warning when it starts, one info line when it is back."""
-    fake, polling = make_polling(
-        hass, mock_config_entry, aioclient_mock, virtual_time, freezer, 3
-    )
-    polls.append(polling)
+    fake, polling = make_polling(3)
     bad = fake.sims[1]["iccid"]
     fake.sim_status[bad] = 500
     await polling.start()
@@ -317,20 +312,11 @@ async def test_failing_sim_is_asked_again_after_1_2_4_minutes_not_every_minute(
 
 
 async def test_sim_1nce_does_not_know_waits_for_the_next_list(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    aioclient_mock: AiohttpClientMocker,
-    virtual_time: VirtualTime,
-    freezer: FrozenDateTimeFactory,
-    polls: list[Polling],
-    caplog: pytest.LogCaptureFixture,
+    make_polling: MakePolling, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A listed SIM whose details 404 is asked once per list poll, not each
     minute; once the list drops it, never again."""
-    fake, polling = make_polling(
-        hass, mock_config_entry, aioclient_mock, virtual_time, freezer, 3
-    )
-    polls.append(polling)
+    fake, polling = make_polling(3)
     gone = fake.sims[2]["iccid"]
     fake.sim_status[gone] = 404
     await polling.start()
@@ -348,22 +334,13 @@ async def test_sim_1nce_does_not_know_waits_for_the_next_list(
 
 
 async def test_1nce_down_for_30_minutes_costs_seven_detail_fetches(
-    hass: HomeAssistant,
-    details_every_15_minutes: MockConfigEntry,
-    aioclient_mock: AiohttpClientMocker,
-    virtual_time: VirtualTime,
-    freezer: FrozenDateTimeFactory,
-    polls: list[Polling],
-    caplog: pytest.LogCaptureFixture,
+    make_polling: MakePolling, caplog: pytest.LogCaptureFixture
 ) -> None:
     """1NCE down from minute 20 to 50: one failing batch, three probes, then
     nothing until the list is back (84 requests; a batch each minute cost
     1,560); afterwards no tick asks for more than before; one warning, one
     info line."""
-    fake, polling = make_polling(
-        hass, details_every_15_minutes, aioclient_mock, virtual_time, freezer, 60
-    )
-    polls.append(polling)
+    fake, polling = make_polling(60, DETAILS_EVERY_15_MINUTES)
     await polling.start()
     await polling.run_until(20)
     assert max(fake.sims_per_tick(15, 20)) == 4  # ceil(60 SIMs / 15 minutes)
@@ -396,20 +373,11 @@ async def test_1nce_down_for_30_minutes_costs_seven_detail_fetches(
 
 
 async def test_while_the_list_fails_details_ask_nothing(
-    hass: HomeAssistant,
-    details_every_15_minutes: MockConfigEntry,
-    aioclient_mock: AiohttpClientMocker,
-    virtual_time: VirtualTime,
-    freezer: FrozenDateTimeFactory,
-    polls: list[Polling],
-    caplog: pytest.LogCaptureFixture,
+    make_polling: MakePolling, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Down just before the list poll: not one detail request until the list
     answers again, and no detail log line at all (the list's says it)."""
-    fake, polling = make_polling(
-        hass, details_every_15_minutes, aioclient_mock, virtual_time, freezer, 60
-    )
-    polls.append(polling)
+    fake, polling = make_polling(60, DETAILS_EVERY_15_MINUTES)
     await polling.start()
     await polling.run_until(14.5)
 
@@ -425,20 +393,11 @@ async def test_while_the_list_fails_details_ask_nothing(
 
 
 async def test_details_down_while_the_list_answers_are_probed_one_sim_at_a_time(
-    hass: HomeAssistant,
-    details_every_15_minutes: MockConfigEntry,
-    aioclient_mock: AiohttpClientMocker,
-    virtual_time: VirtualTime,
-    freezer: FrozenDateTimeFactory,
-    polls: list[Polling],
-    caplog: pytest.LogCaptureFixture,
+    make_polling: MakePolling, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Probes 1, 2, 4 minutes apart, then once after each list poll (at most
     a list interval apart): 11 fetches in 70 minutes, not 4 a minute."""
-    fake, polling = make_polling(
-        hass, details_every_15_minutes, aioclient_mock, virtual_time, freezer, 60
-    )
-    polls.append(polling)
+    fake, polling = make_polling(60, DETAILS_EVERY_15_MINUTES)
     await polling.start()
     await polling.run_until(20)
 
@@ -455,19 +414,11 @@ async def test_details_down_while_the_list_answers_are_probed_one_sim_at_a_time(
 
 
 async def test_429_on_the_list_stretches_it_up_to_4x_and_successes_restore_it(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    aioclient_mock: AiohttpClientMocker,
-    virtual_time: VirtualTime,
-    freezer: FrozenDateTimeFactory,
-    polls: list[Polling],
+    make_polling: MakePolling,
 ) -> None:
     """429 without Retry-After: polls at 15, 45, 105, 165 (not every 15
     minutes); after 1NCE recovers, 30 then 15 minutes apart again."""
-    fake, polling = make_polling(
-        hass, mock_config_entry, aioclient_mock, virtual_time, freezer, 3
-    )
-    polls.append(polling)
+    fake, polling = make_polling(3)
     await polling.start()
     fake.list_status = 429
     await polling.run_until(110)
@@ -480,19 +431,11 @@ async def test_429_on_the_list_stretches_it_up_to_4x_and_successes_restore_it(
 
 
 async def test_429_on_details_thins_the_batches_until_the_list_answers(
-    hass: HomeAssistant,
-    details_every_15_minutes: MockConfigEntry,
-    aioclient_mock: AiohttpClientMocker,
-    virtual_time: VirtualTime,
-    freezer: FrozenDateTimeFactory,
-    polls: list[Polling],
+    make_polling: MakePolling,
 ) -> None:
     """One SIM refused with 429 halves the catch-up batches (15, not 30 SIMs a
     minute) until the next successful list poll restores the pace."""
-    fake, polling = make_polling(
-        hass, details_every_15_minutes, aioclient_mock, virtual_time, freezer, 120
-    )
-    polls.append(polling)
+    fake, polling = make_polling(120, DETAILS_EVERY_15_MINUTES)
     fake.sim_status[fake.sims[0]["iccid"]] = 429
     await polling.start()
     del fake.sim_status[fake.sims[0]["iccid"]]
@@ -505,18 +448,10 @@ async def test_429_on_details_thins_the_batches_until_the_list_answers(
 
 
 async def test_asking_for_a_failing_sim_skips_its_back_off_once(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    aioclient_mock: AiohttpClientMocker,
-    virtual_time: VirtualTime,
-    freezer: FrozenDateTimeFactory,
-    polls: list[Polling],
+    make_polling: MakePolling,
 ) -> None:
     """A person pressing refresh is not kept waiting for the back-off."""
-    fake, polling = make_polling(
-        hass, mock_config_entry, aioclient_mock, virtual_time, freezer, 3
-    )
-    polls.append(polling)
+    fake, polling = make_polling(3)
     bad = fake.sims[1]["iccid"]
     fake.sim_status[bad] = 500
     await polling.start()
@@ -531,18 +466,10 @@ async def test_asking_for_a_failing_sim_skips_its_back_off_once(
 
 
 async def test_a_long_retry_after_on_details_is_sat_out(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    aioclient_mock: AiohttpClientMocker,
-    virtual_time: VirtualTime,
-    freezer: FrozenDateTimeFactory,
-    polls: list[Polling],
+    make_polling: MakePolling,
 ) -> None:
     """1NCE asking for ten minutes' pause gets ten minutes without details."""
-    fake, polling = make_polling(
-        hass, mock_config_entry, aioclient_mock, virtual_time, freezer, 3
-    )
-    polls.append(polling)
+    fake, polling = make_polling(3)
     bad = fake.sims[0]["iccid"]
     fake.sim_status[bad] = 429
     fake.sim_headers["Retry-After"] = "600"
@@ -558,20 +485,11 @@ async def test_a_long_retry_after_on_details_is_sat_out(
 
 
 async def test_watched_event_log_is_read_at_the_next_tick_and_its_failure_is_harmless(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    aioclient_mock: AiohttpClientMocker,
-    virtual_time: VirtualTime,
-    freezer: FrozenDateTimeFactory,
-    polls: list[Polling],
-    caplog: pytest.LogCaptureFixture,
+    make_polling: MakePolling, caplog: pytest.LogCaptureFixture
 ) -> None:
     """An enabled last-event sensor costs one request at the next tick, alone;
     an event log that fails leaves the SIM's volumes and logs no warning."""
-    fake, polling = make_polling(
-        hass, mock_config_entry, aioclient_mock, virtual_time, freezer, 3
-    )
-    polls.append(polling)
+    fake, polling = make_polling(3)
     first, second, third = (sim["iccid"] for sim in fake.sims)
     fake.events_status[second] = 502
     await polling.start()
@@ -606,16 +524,11 @@ async def test_watched_event_log_is_read_at_the_next_tick_and_its_failure_is_har
 
 
 async def test_refused_credentials_stop_the_details_without_warnings(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    aioclient_mock: AiohttpClientMocker,
-    virtual_time: VirtualTime,
-    freezer: FrozenDateTimeFactory,
+    make_polling: MakePolling, mock_config_entry: MockConfigEntry
 ) -> None:
     """A 403 is for reauthentication to fix, not a failing SIM to log."""
-    fake = Troubled1nce(make_fleet(3), virtual_time)
-    fake.install(aioclient_mock)
-    fleet, details = _coordinators(hass, mock_config_entry, virtual_time)
+    fake, polling = make_polling(3)
+    fleet, details = polling.fleet, polling.details
     await fleet.async_refresh()
     fake.sim_status = {sim["iccid"]: 403 for sim in fake.sims}
     with patch.object(mock_config_entry, "async_start_reauth") as reauth:
@@ -629,16 +542,11 @@ async def test_refused_credentials_stop_the_details_without_warnings(
 
 
 async def test_a_bug_surfaces_instead_of_backing_off(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    aioclient_mock: AiohttpClientMocker,
-    virtual_time: VirtualTime,
-    caplog: pytest.LogCaptureFixture,
+    make_polling: MakePolling, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Anything that is not a 1NCE error is logged as the bug it is."""
-    fake = Troubled1nce(make_fleet(3), virtual_time)
-    fake.install(aioclient_mock)
-    fleet, details = _coordinators(hass, mock_config_entry, virtual_time)
+    _, polling = make_polling(3)
+    fleet, details = polling.fleet, polling.details
     await fleet.async_refresh()
     with patch.object(
         details.client, "async_get_sms_quota", side_effect=RuntimeError("bug")
@@ -660,20 +568,12 @@ def warnings_about(caplog: pytest.LogCaptureFixture, word: str) -> list[str]:
 
 
 async def test_sims_in_use_do_not_starve_the_rest_of_a_large_fleet(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    aioclient_mock: AiohttpClientMocker,
-    virtual_time: VirtualTime,
-    freezer: FrozenDateTimeFactory,
-    polls: list[Polling],
+    make_polling: MakePolling,
 ) -> None:
     """1,000 SIMs whose data volume and IP address change at every list poll:
     once caught up no tick asks for more than ceil(1000 / 60) = 17 SIMs (51
     requests a minute), and no SIM's details grow older than 1.5 intervals."""
-    fake, polling = make_polling(
-        hass, mock_config_entry, aioclient_mock, virtual_time, freezer, 1000
-    )
-    polls.append(polling)
+    fake, polling = make_polling(1000)
     addresses = iter(range(1, 1_000_000))
 
     def in_use(sims: list[dict[str, Any]]) -> None:
@@ -697,20 +597,12 @@ async def test_sims_in_use_do_not_starve_the_rest_of_a_large_fleet(
 
 
 async def test_changed_sims_come_first_oldest_first_within_the_batch(
-    hass: HomeAssistant,
-    details_every_15_minutes: MockConfigEntry,
-    aioclient_mock: AiohttpClientMocker,
-    virtual_time: VirtualTime,
-    freezer: FrozenDateTimeFactory,
-    polls: list[Polling],
+    make_polling: MakePolling,
 ) -> None:
     """40 of 120 SIMs whose SMS level changed: 30, then the other 10 with the
     usual 8, then the usual 8 a minute; the 30 longest unread go first. While
     1NCE asks us to slow down, the same work takes half the SIMs a minute."""
-    fake, polling = make_polling(
-        hass, details_every_15_minutes, aioclient_mock, virtual_time, freezer, 120
-    )
-    polls.append(polling)
+    fake, polling = make_polling(120, DETAILS_EVERY_15_MINUTES)
     await polling.start()
     await polling.run_until(29.5)
     changed = [sim["iccid"] for sim in fake.sims[::3]]
@@ -736,22 +628,13 @@ async def test_changed_sims_come_first_oldest_first_within_the_batch(
 
 
 async def test_a_partial_outage_is_one_warning_and_one_info_line(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    aioclient_mock: AiohttpClientMocker,
-    virtual_time: VirtualTime,
-    freezer: FrozenDateTimeFactory,
-    polls: list[Polling],
-    caplog: pytest.LogCaptureFixture,
+    make_polling: MakePolling, caplog: pytest.LogCaptureFixture
 ) -> None:
     """30 % of 1,000 SIMs' fetches failing for an hour: one warning when it
     starts, one info line when every SIM answers again; each SIM's failure
     and recovery only at debug level."""
     caplog.set_level(logging.DEBUG, logger="custom_components.one_nce")
-    fake, polling = make_polling(
-        hass, mock_config_entry, aioclient_mock, virtual_time, freezer, 1000
-    )
-    polls.append(polling)
+    fake, polling = make_polling(1000)
     fake.fail_share = 0.3
     await polling.start()
     await polling.run_until(60)
@@ -771,19 +654,10 @@ async def test_a_partial_outage_is_one_warning_and_one_info_line(
 
 
 async def test_a_fleet_of_one_is_spoken_of_as_one_sim(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    aioclient_mock: AiohttpClientMocker,
-    virtual_time: VirtualTime,
-    freezer: FrozenDateTimeFactory,
-    polls: list[Polling],
-    caplog: pytest.LogCaptureFixture,
+    make_polling: MakePolling, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Its only SIM failing is 1NCE struggling, worded for one SIM."""
-    fake, polling = make_polling(
-        hass, mock_config_entry, aioclient_mock, virtual_time, freezer, 1
-    )
-    polls.append(polling)
+    fake, polling = make_polling(1)
     fake.details_down = True
     await polling.start()
     await polling.run_until(5)
@@ -804,20 +678,11 @@ async def test_a_fleet_of_one_is_spoken_of_as_one_sim(
 
 
 async def test_with_a_daily_list_details_back_are_seen_within_15_minutes(
-    hass: HomeAssistant,
-    list_once_a_day: MockConfigEntry,
-    aioclient_mock: AiohttpClientMocker,
-    virtual_time: VirtualTime,
-    freezer: FrozenDateTimeFactory,
-    polls: list[Polling],
-    caplog: pytest.LogCaptureFixture,
+    make_polling: MakePolling, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Probes 1, 2, 4, 8, then 15 minutes apart (not up to a day); a SIM
     asked for while 1NCE's details struggle is asked at the next tick."""
-    fake, polling = make_polling(
-        hass, list_once_a_day, aioclient_mock, virtual_time, freezer, 60
-    )
-    polls.append(polling)
+    fake, polling = make_polling(60, LIST_ONCE_A_DAY)
     await polling.start()
     await polling.run_until(20)
 
@@ -847,18 +712,10 @@ async def test_with_a_daily_list_details_back_are_seen_within_15_minutes(
 
 
 async def test_with_a_daily_list_a_429_thins_details_for_15_minutes_not_a_day(
-    hass: HomeAssistant,
-    list_once_a_day: MockConfigEntry,
-    aioclient_mock: AiohttpClientMocker,
-    virtual_time: VirtualTime,
-    freezer: FrozenDateTimeFactory,
-    polls: list[Polling],
+    make_polling: MakePolling,
 ) -> None:
     """Without a list poll to say 1NCE is fine again, 15 quiet minutes do."""
-    fake, polling = make_polling(
-        hass, list_once_a_day, aioclient_mock, virtual_time, freezer, 60
-    )
-    polls.append(polling)
+    fake, polling = make_polling(60, LIST_ONCE_A_DAY)
     await polling.start()
     await polling.run_until(20)
     # The SIM whose turn is next.
@@ -882,25 +739,12 @@ async def test_with_a_daily_list_a_429_thins_details_for_15_minutes_not_a_day(
     ("list_minutes", "stretched_minutes"), [(15, 60), (30, 60), (24 * 60, 24 * 60)]
 )
 async def test_429s_stretch_the_list_to_an_hour_or_its_own_interval_at_most(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    aioclient_mock: AiohttpClientMocker,
-    virtual_time: VirtualTime,
-    list_minutes: int,
-    stretched_minutes: int,
+    make_polling: MakePolling, list_minutes: int, stretched_minutes: int
 ) -> None:
     """A list read every 30 minutes is slowed to an hour, not two; one read
     once a day stays daily, not every four days, failing or not."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=mock_config_entry.title,
-        unique_id=mock_config_entry.unique_id,
-        data=dict(mock_config_entry.data),
-        options={CONF_LIST_INTERVAL: list_minutes},
-    )
-    fake = Troubled1nce(make_fleet(3), virtual_time)
-    fake.install(aioclient_mock)
-    fleet, _ = _coordinators(hass, entry, virtual_time)
+    fake, polling = make_polling(3, {CONF_LIST_INTERVAL: list_minutes})
+    fleet = polling.fleet
     await fleet.async_refresh()
     fake.list_status = 429
     for _ in range(3):
@@ -921,20 +765,12 @@ async def test_429s_stretch_the_list_to_an_hour_or_its_own_interval_at_most(
 
 
 async def test_details_resume_a_tick_after_the_list_even_after_a_long_retry_after(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    aioclient_mock: AiohttpClientMocker,
-    virtual_time: VirtualTime,
-    freezer: FrozenDateTimeFactory,
-    polls: list[Polling],
+    make_polling: MakePolling,
 ) -> None:
     """Ten minutes' pause asked for, then the list fails: once the list is
     back (here read again at 11), details follow at the next tick, not ten
     minutes after the last."""
-    fake, polling = make_polling(
-        hass, mock_config_entry, aioclient_mock, virtual_time, freezer, 3
-    )
-    polls.append(polling)
+    fake, polling = make_polling(3)
     refused = fake.sims[0]["iccid"]
     fake.sim_status[refused] = 429
     fake.sim_headers["Retry-After"] = "600"
@@ -954,19 +790,11 @@ async def test_details_resume_a_tick_after_the_list_even_after_a_long_retry_afte
 
 
 async def test_an_empty_list_keeps_every_sims_details_and_back_off(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    aioclient_mock: AiohttpClientMocker,
-    virtual_time: VirtualTime,
-    freezer: FrozenDateTimeFactory,
-    polls: list[Polling],
+    make_polling: MakePolling,
 ) -> None:
     """A list answering [] is 1NCE's glitch: details stay, nothing is asked
     meanwhile, and afterwards no SIM is read again as if new."""
-    fake, polling = make_polling(
-        hass, mock_config_entry, aioclient_mock, virtual_time, freezer, 3
-    )
-    polls.append(polling)
+    fake, polling = make_polling(3)
     good, bad, other = (sim["iccid"] for sim in fake.sims)
     fake.sim_status[bad] = 500
     await polling.start()
@@ -989,19 +817,10 @@ async def test_an_empty_list_keeps_every_sims_details_and_back_off(
 
 
 async def test_an_unknown_status_word_is_warned_about_once_per_word(
-    hass: HomeAssistant,
-    details_every_15_minutes: MockConfigEntry,
-    aioclient_mock: AiohttpClientMocker,
-    virtual_time: VirtualTime,
-    freezer: FrozenDateTimeFactory,
-    polls: list[Polling],
-    caplog: pytest.LogCaptureFixture,
+    make_polling: MakePolling, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A state 1NCE introduced shows as unknown, and the log says which."""
-    fake, polling = make_polling(
-        hass, details_every_15_minutes, aioclient_mock, virtual_time, freezer, 3
-    )
-    polls.append(polling)
+    fake, polling = make_polling(3, DETAILS_EVERY_15_MINUTES)
     fake.connection_word = "ROAMING"
     fake.quota_word = "PAUSED"
     await polling.start()
@@ -1021,19 +840,11 @@ async def test_an_unknown_status_word_is_warned_about_once_per_word(
 
 
 async def test_asking_for_a_sim_while_it_is_being_fetched_is_not_lost(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    aioclient_mock: AiohttpClientMocker,
-    virtual_time: VirtualTime,
-    freezer: FrozenDateTimeFactory,
-    polls: list[Polling],
+    make_polling: MakePolling,
 ) -> None:
     """A change made while a SIM's details are on their way may not be in
     them: the SIM is asked again at the next tick, back-off or not."""
-    fake, polling = make_polling(
-        hass, mock_config_entry, aioclient_mock, virtual_time, freezer, 3
-    )
-    polls.append(polling)
+    fake, polling = make_polling(3)
     changed, bad = fake.sims[0]["iccid"], fake.sims[1]["iccid"]
     fake.sim_status[bad] = 500
 
