@@ -16,7 +16,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-import logging
 import secrets
 from typing import Final
 
@@ -45,11 +44,9 @@ from .api.sms import (
     encoding_for_dcs,
     split_message,
 )
-from .const import CONF_MAX_SMS_PARTS, DEFAULT_MAX_SMS_PARTS, DOMAIN
+from .const import CONF_MAX_SMS_PARTS, DEFAULT_MAX_SMS_PARTS, DOMAIN, LOGGER
 from .coordinator import OneNceConfigEntry
 from .sms_volume import sms_level
-
-_LOGGER = logging.getLogger(__name__)
 
 # 1NCE's ids for the kind of sender address shown on the device.
 SOURCE_ADDRESS_TYPES: Final = {
@@ -218,7 +215,7 @@ async def _async_check_volume(prepared: PreparedSms) -> None:
         quota = await runtime.client.async_get_sms_quota(prepared.iccid)
     except OneNceError as err:
         # Nothing newer to go by: the cached judgement stands.
-        _LOGGER.debug("Could not re-read the SMS quota of %s: %s", prepared.iccid, err)
+        LOGGER.debug("Could not re-read the SMS quota of %s: %s", prepared.iccid, err)
     else:
         if not _exhausted(prepared.sim, quota):
             runtime.details.request_soon(prepared.iccid)
@@ -376,7 +373,7 @@ async def _async_submit(
         if not continues:
             raise
         wait = min(err.retry_after or 0.0, MAX_SHARED_PAUSE)
-    _LOGGER.warning(
+    LOGGER.warning(
         "1NCE asked to pause for %.0f s in the middle of a %d-part SMS to %s; "
         "waiting, so that the device gets the whole message",
         wait,

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-import logging
 from typing import Any, Final
 
 from homeassistant.const import ATTR_DEVICE_ID
@@ -37,7 +36,7 @@ from .api import (
 )
 from .api.sms import Encoding, decode_payload, encoding_for_dcs
 from .compat import device_belongs_to, device_by_identifier, vol
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER
 from .coordinator import OneNceConfigEntry
 from .sending import (
     SOURCE_ADDRESS_TYPES,
@@ -47,8 +46,6 @@ from .sending import (
     async_send_prepared,
     error_text,
 )
-
-_LOGGER = logging.getLogger(__name__)
 
 SERVICE_SEND_SMS: Final = "send_sms"
 SERVICE_CANCEL_SMS: Final = "cancel_sms"
@@ -379,7 +376,7 @@ async def _async_all_sms(client: OneNceClient, iccid: str) -> list[Sms]:
         if len(items) < MAX_LIST_LIMIT or not new:
             break
     else:
-        _LOGGER.warning(
+        LOGGER.warning(
             "Listing the SMS of %s stopped after %d pages (%d SMS); any further "
             "SMS 1NCE keeps for it were not read",
             iccid,
