@@ -1041,6 +1041,42 @@ async def test_a_sim_list_still_empty_an_hour_later_is_believed(
     assert usage.month_totals() == (0, 0)
 
 
+async def test_an_empty_list_waits_for_two_list_polls_before_it_is_believed(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+    sims: dict[str, Sim],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """With the list read every 3 hours, an hour later it cannot have changed."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=mock_config_entry.unique_id,
+        data=dict(mock_config_entry.data),
+        options={"list_interval": 180},
+    )
+    entry.add_to_hass(hass)
+    listed = dict(sims)
+    usage = _coordinator(hass, entry, listed)
+    _answer(
+        aioclient_mock,
+        gate="usage_gate_backfill.json",
+        meter="usage_meter_backfill.json",
+    )
+    await usage.async_refresh()
+    listed.clear()
+
+    await _next_day(hass, freezer)
+    assert usage.update_interval == timedelta(hours=6)
+    await _later(hass, freezer, timedelta(hours=1))
+    assert usage.month_totals() == (11, 4)
+    await _later(hass, freezer, timedelta(hours=5))
+    await usage.async_shutdown()
+
+    assert usage.month_totals() == (0, 0)
+
+
 # --- Home Assistant's time zone changes --------------------------------------------
 
 

@@ -43,7 +43,7 @@ from .api import (
     Usage,
     UsageDay,
 )
-from .const import DOMAIN, LOGGER
+from .const import CONF_LIST_INTERVAL, DEFAULT_LIST_INTERVAL, DOMAIN, LOGGER
 from .statistics import (
     StoredTail,
     Subject,
@@ -266,15 +266,22 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
             return {}
         now = dt_util.utcnow()
         pending = self._pending
-        if (
-            pending is not None
-            and self._next_daily is not None
-            and now + _SLACK < self._next_daily
-            # Rows of another zone must first be cleared by the daily poll.
-            and pending.time_zone == self.hass.config.time_zone
-        ):
-            return await self._async_retry(pending, now)
-        return await self._async_daily(now)
+        try:
+            if (
+                pending is not None
+                and self._next_daily is not None
+                and now + _SLACK < self._next_daily
+                # Rows of another zone must first be cleared by the daily poll.
+                and pending.time_zone == self.hass.config.time_zone
+            ):
+                return await self._async_retry(pending, now)
+            return await self._async_daily(now)
+        except Exception:
+            # Whatever failed (the recorder, an import), the daily poll is
+            # tomorrow's and the retries keep their own pauses: an interval
+            # left from an hourly retry must not make the daily poll hourly.
+            self.update_interval = self._next_interval(now)
+            raise
 
     async def _async_daily(self, now: datetime) -> dict[str, list[UsageDay] | None]:
         """Fetch every SIM from its last stored day (or six months back)."""
@@ -282,11 +289,17 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
         if not sims and self.data and not self._empty_list_seen:
             # The list answering `[]` once is more likely a glitch than the
             # whole fleet gone: taking it at its word would drop this month's
-            # totals to 0 until tomorrow. Asked again in an hour, an empty
-            # list is believed.
+            # totals to 0 until tomorrow. An empty list is believed when it is
+            # still empty after the list was polled again (twice, to be sure,
+            # and not before an hour).
             LOGGER.debug("The SIM list is empty; usage is kept and asked again soon")
             self._empty_list_seen = True
-            self.update_interval = FIRST_RETRY
+            list_interval = timedelta(
+                minutes=self.config_entry.options.get(
+                    CONF_LIST_INTERVAL, DEFAULT_LIST_INTERVAL
+                )
+            )
+            self.update_interval = max(FIRST_RETRY, 2 * list_interval)
             return self.data
         self._empty_list_seen = False
         self._next_daily = now + USAGE_INTERVAL
