@@ -433,6 +433,27 @@ async def test_account_sms_volume_leaves_out_a_sim_always_answering_empty_quota(
     assert _not_counted(hass) == 1
 
 
+async def test_account_sms_volume_is_0_when_the_list_says_every_sim_has_none(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """Every quota answered `{}`, every SIM listed with none left: 0, not unknown."""
+    sims = load_json("sims.json")
+    for sim in sims:
+        sim["quota_status_SMS"] = {"id": 2, "description": "No volume available"}
+    aioclient_mock.post(TOKEN_URL, json=load_json("token.json"))
+    aioclient_mock.get(SIMS_URL, json=sims)
+    aioclient_mock.get(USAGE_URL_PATTERN, json=load_json("usage_unused.json"))
+    for number in (1, 2, 3):
+        aioclient_mock.get(sim_url(FLEET_ICCIDS[number - 1], "/quota/sms"), json={})
+        answer_details(aioclient_mock, number)
+    await setup_integration(hass, mock_config_entry, [Platform.SENSOR])
+
+    assert hass.states.get(ACCOUNT_SMS_LEFT).state == "0.0"
+    assert _not_counted(hass) == 0
+
+
 @pytest.mark.usefixtures("mock_details")
 async def test_account_sms_volume_forgets_a_sim_that_left(
     hass: HomeAssistant,

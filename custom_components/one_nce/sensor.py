@@ -131,8 +131,9 @@ def account_sms_left(
         for iccid, sim in sims.items()
         if iccid in known or sim.sms_quota_level is QuotaLevel.EXHAUSTED
     ]
-    if sims and not any(iccid in known for iccid in counted):
-        # Not one volume known: a 0 here would read as "all used up".
+    if len(counted) < len(sims) and not any(iccid in known for iccid in counted):
+        # Not one volume known: a 0 here would read as "all used up" (unless
+        # the list says just that of every SIM).
         return None
     return sum(known.get(iccid, 0.0) for iccid in counted)
 
