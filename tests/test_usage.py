@@ -975,6 +975,28 @@ async def test_a_failed_sim_that_leaves_is_not_asked_again(
 # --- a SIM list answering [] ------------------------------------------------------
 
 
+async def _backfilled_then_emptied(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    aioclient_mock: AiohttpClientMocker,
+    sims: dict[str, Sim],
+) -> tuple[UsageCoordinator, dict[str, Sim]]:
+    """A fleet imported at its first poll, whose SIM list then answers `[]`.
+
+    Returns the coordinator and the list it reads, to fill again if wanted.
+    """
+    listed = dict(sims)
+    usage = _coordinator(hass, entry, listed)
+    _answer(
+        aioclient_mock,
+        gate="usage_gate_backfill.json",
+        meter="usage_meter_backfill.json",
+    )
+    await _poll(hass, usage)
+    listed.clear()
+    return usage, listed
+
+
 async def test_an_empty_sim_list_once_keeps_the_month(
     recorder_mock: Recorder,
     hass: HomeAssistant,
@@ -984,15 +1006,9 @@ async def test_an_empty_sim_list_once_keeps_the_month(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A list briefly answering `[]` at the daily poll does not zero the totals."""
-    listed = dict(sims)
-    usage = _coordinator(hass, mock_config_entry, listed)
-    _answer(
-        aioclient_mock,
-        gate="usage_gate_backfill.json",
-        meter="usage_meter_backfill.json",
+    usage, listed = await _backfilled_then_emptied(
+        hass, mock_config_entry, aioclient_mock, sims
     )
-    await _poll(hass, usage)
-    listed.clear()
     _answer(aioclient_mock)
 
     await _next_day(hass, freezer)
@@ -1023,15 +1039,9 @@ async def test_a_sim_list_still_empty_an_hour_later_is_believed(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """An account whose SIMs all left has no SMS this month."""
-    listed = dict(sims)
-    usage = _coordinator(hass, mock_config_entry, listed)
-    _answer(
-        aioclient_mock,
-        gate="usage_gate_backfill.json",
-        meter="usage_meter_backfill.json",
+    usage, _ = await _backfilled_then_emptied(
+        hass, mock_config_entry, aioclient_mock, sims
     )
-    await usage.async_refresh()
-    listed.clear()
 
     await _next_day(hass, freezer)
     assert usage.month_totals() == (11, 4)
@@ -1057,15 +1067,7 @@ async def test_an_empty_list_waits_for_two_list_polls_before_it_is_believed(
         options={"list_interval": 180},
     )
     entry.add_to_hass(hass)
-    listed = dict(sims)
-    usage = _coordinator(hass, entry, listed)
-    _answer(
-        aioclient_mock,
-        gate="usage_gate_backfill.json",
-        meter="usage_meter_backfill.json",
-    )
-    await usage.async_refresh()
-    listed.clear()
+    usage, _ = await _backfilled_then_emptied(hass, entry, aioclient_mock, sims)
 
     await _next_day(hass, freezer)
     assert usage.update_interval == timedelta(hours=6)
