@@ -12,6 +12,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
     AiohttpClientMocker,
 )
 
+from custom_components.one_nce.api import DeliveryReport, DeliveryStatus
 from custom_components.one_nce.const import CONF_FORWARDER_SECRET, FORWARDER_PATH
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
@@ -114,4 +115,34 @@ def sim_list_requests(aioclient_mock: AiohttpClientMocker) -> int:
         if method == "GET"
         and str(url).startswith(SIMS_URL)
         and url.path.endswith("/sims")
+    )
+
+
+def report(
+    sms_id: str, status: DeliveryStatus, status_id: int, iccid: str = GARDEN_GATE
+) -> DeliveryReport:
+    """A delivery report as polling finds it (no dates, no organisation)."""
+    return DeliveryReport(
+        sms_id=sms_id,
+        iccid=iccid,
+        endpoint_id=None,
+        organisation_id=None,
+        status=status,
+        status_id=status_id,
+        submit_date=None,
+        final_date=None,
+    )
+
+
+async def poll_report(
+    entry: MockConfigEntry,
+    sms_id: str,
+    status: DeliveryStatus = DeliveryStatus.DELIVERED,
+    status_id: int = 4,
+) -> bool:
+    """Hand a polled report to the entry's inbox, the door polling uses."""
+    return bool(
+        await entry.runtime_data.receiver.inbox.async_accept_report(
+            report(sms_id, status, status_id), source="poll"
+        )
     )

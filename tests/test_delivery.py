@@ -130,8 +130,8 @@ async def test_without_push_the_report_is_polled_and_fired_once(
     statuses.set(json=sms_status(FIRST_ID, 4, "DELIVERED"))
     await later(hass, freezer, timedelta(minutes=2, seconds=1))
     assert [(event.data["status"], event.data["sms_id"]) for event in events] == [
-        ("pending", FIRST_ID),
-        ("delivered", FIRST_ID),
+        ("pending", str(FIRST_ID)),
+        ("delivered", str(FIRST_ID)),
     ]
     assert events[-1].data["final_date"] == "2026-11-24T08:00:09+00:00"
     assert (
@@ -233,8 +233,8 @@ async def test_every_part_of_a_long_sms_is_followed(
     await later(hass, freezer, timedelta(minutes=1, seconds=1))
 
     assert sorted(event.data["sms_id"] for event in events) == [
-        FIRST_ID,
-        FIRST_ID + 1,
+        str(FIRST_ID),
+        str(FIRST_ID + 1),
     ]
 
 
@@ -360,7 +360,7 @@ async def test_a_report_that_could_not_be_stored_is_asked_for_again(
     statuses.set(json=sms_status(FIRST_ID, 4, "DELIVERED"))
 
     with patch(
-        "custom_components.one_nce.journal._append",
+        "custom_components.one_nce.receiving.journal._append",
         side_effect=OSError("No space left on device"),
     ):
         await later(hass, freezer, timedelta(minutes=1))

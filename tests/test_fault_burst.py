@@ -59,7 +59,7 @@ def burst_texts(rng: random.Random) -> list[str]:
 
 
 type Push = tuple[str, dict[str, Any]]
-type Expected = dict[int, tuple[str, str, int]]
+type Expected = dict[str, tuple[str, str, int]]
 
 
 def prepare_burst(sandbox: Sandbox) -> tuple[list[Push], Expected]:
@@ -78,7 +78,7 @@ def prepare_burst(sandbox: Sandbox) -> tuple[list[Push], Expected]:
         for number, text in enumerate(burst_texts(rng)):
             iccid = SENDING_ICCIDS[number % len(SENDING_ICCIDS)]
             records = sandbox.gateway.inject_mo(iccid, text)
-            expected[records[0].sms_id] = (iccid, text, len(records))
+            expected[str(records[0].sms_id)] = (iccid, text, len(records))
     rng.shuffle(held)
     assert len(held) > MESSAGES  # some SMS did span several parts
     return held, expected

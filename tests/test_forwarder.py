@@ -24,16 +24,13 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.one_nce.api.forwarder import DeliveryStatus
+from custom_components.one_nce.api import DeliveryStatus
 from custom_components.one_nce.const import (
     CONF_FORWARDER_SECRET,
     EVENT_DELIVERY_REPORT,
     EVENT_SMS_RECEIVED,
 )
-from custom_components.one_nce.events import (
-    ReceiverNotReadyError,
-    async_dispatch_delivery_report,
-)
+from custom_components.one_nce.receiving.inbox import InboxClosedError
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
 from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.helpers import device_registry as dr
@@ -50,8 +47,10 @@ from .forwarder_common import (
     forwarder_path,
     mo_part,
     mo_sms,
+    poll_report,
     push,
     reload_receiving,
+    report,
     setup_receiving,
     sim_list_requests,
 )
@@ -247,7 +246,7 @@ async def test_sms_fires_one_event_and_the_sims_event_entity(
     assert device is not None
     expected = {
         "iccid": GARDEN_GATE,
-        "sms_id": 6202,
+        "sms_id": "6202",
         "text": "Gate opened",
         "payload": "Gate opened",
         "dcs": 0,
@@ -277,7 +276,7 @@ async def test_retransmissions_answer_200_and_fire_nothing(
 
     assert [first.status, again.status] == [200, 200]
     assert [response.status for response in together] == [200] * 5
-    assert [event.data["sms_id"] for event in events] == [6202, 6300]
+    assert [event.data["sms_id"] for event in events] == ["6202", "6300"]
 
 
 async def test_retransmission_after_a_reload_fires_nothing(
@@ -303,7 +302,7 @@ async def test_numbers_as_strings_and_extra_keys_are_read(
 
     assert response.status == 200
     assert [(event.data["sms_id"], event.data["text"]) for event in events] == [
-        (6203, "Battery low")
+        ("6203", "Battery low")
     ]
 
 
@@ -365,7 +364,7 @@ async def test_long_sms_out_of_order_and_twice_fires_once_joined(
             event.data["complete"],
         )
         for event in events
-    ] == [("Someone opened the gate to the garden.", 7000, 3, True)]
+    ] == [("Someone opened the gate to the garden.", "7000", 3, True)]
 
 
 async def test_ucs2_characters_split_across_parts_are_joined_before_decoding(
@@ -500,7 +499,7 @@ async def test_delivery_report_by_patch_fires_event_and_entity(
     device = find_device(hass, ("one_nce", GARDEN_GATE))
     expected = {
         "iccid": GARDEN_GATE,
-        "sms_id": 2819195,
+        "sms_id": "2819195",
         "status": "delivered",
         "status_id": 4,
         "submit_date": "2025-03-02T10:00:00+00:00",
@@ -528,17 +527,7 @@ async def test_same_final_report_pushed_and_polled_fires_once(
     await push(client, entry, delivery_report(), method="PATCH")
     await push(client, entry, delivery_report(), method="PATCH")
 
-    polled = await async_dispatch_delivery_report(
-        hass,
-        entry,
-        iccid=GARDEN_GATE,
-        sms_id=2819195,
-        status=DeliveryStatus.DELIVERED,
-        status_id=4,
-        submit_date=None,
-        final_date=None,
-        source="poll",
-    )
+    polled = await poll_report(entry, "2819195")
 
     assert polled is False
     assert len(events) == 1
@@ -548,17 +537,7 @@ async def test_polled_report_then_pushed_one_fires_once_even_after_a_reload(
     hass: HomeAssistant, entry: MockConfigEntry, client
 ) -> None:
     events = async_capture_events(hass, EVENT_DELIVERY_REPORT)
-    assert await async_dispatch_delivery_report(
-        hass,
-        entry,
-        iccid=GARDEN_GATE,
-        sms_id=2819195,
-        status=DeliveryStatus.DELIVERED,
-        status_id=4,
-        submit_date=None,
-        final_date=None,
-        source="poll",
-    )
+    assert await poll_report(entry, "2819195")
 
     await reload_receiving(hass, entry)
     response = await push(client, entry, delivery_report(), method="PATCH")
@@ -586,17 +565,7 @@ async def test_concurrent_push_and_poll_of_one_report_fire_once(
     events = async_capture_events(hass, EVENT_DELIVERY_REPORT)
 
     async def poll() -> bool:
-        return await async_dispatch_delivery_report(
-            hass,
-            entry,
-            iccid=GARDEN_GATE,
-            sms_id=2819195,
-            status=DeliveryStatus.DELIVERED,
-            status_id=4,
-            submit_date=None,
-            final_date=None,
-            source="poll",
-        )
+        return await poll_report(entry, "2819195")
 
     results = await asyncio.gather(
         poll(), push(client, entry, delivery_report(), method="PATCH"), poll()
@@ -606,23 +575,18 @@ async def test_concurrent_push_and_poll_of_one_report_fire_once(
     assert len(events) == 1
 
 
-async def test_dispatch_for_an_unloaded_entry_raises(
+async def test_nothing_is_recorded_for_an_unloaded_entry(
     hass: HomeAssistant, entry: MockConfigEntry
 ) -> None:
+    events = async_capture_events(hass, EVENT_DELIVERY_REPORT)
+    inbox = entry.runtime_data.receiver.inbox
     assert await hass.config_entries.async_unload(entry.entry_id)
 
-    with pytest.raises(ReceiverNotReadyError):
-        await async_dispatch_delivery_report(
-            hass,
-            entry,
-            iccid=GARDEN_GATE,
-            sms_id=1,
-            status=DeliveryStatus.DELIVERED,
-            status_id=4,
-            submit_date=None,
-            final_date=None,
-            source="poll",
+    with pytest.raises(InboxClosedError):
+        await inbox.async_accept_report(
+            report("1", DeliveryStatus.DELIVERED, 4), source="poll"
         )
+    assert events == []
 
 
 # --- storage failures ------------------------------------------------------------
@@ -634,7 +598,7 @@ async def test_failed_write_answers_503_and_the_retry_fires(
     """A message that could not be stored is neither acknowledged nor remembered."""
     events = async_capture_events(hass, EVENT_SMS_RECEIVED)
     with patch(
-        "custom_components.one_nce.journal._append",
+        "custom_components.one_nce.receiving.journal._append",
         side_effect=OSError("No space left on device"),
     ):
         failed = await push(client, entry, mo_sms())
@@ -649,7 +613,7 @@ async def test_failed_write_of_a_report_answers_503_and_fires_nothing(
 ) -> None:
     events = async_capture_events(hass, EVENT_DELIVERY_REPORT)
     with patch(
-        "custom_components.one_nce.journal._append",
+        "custom_components.one_nce.receiving.journal._append",
         side_effect=OSError("No space left on device"),
     ):
         failed = await push(client, entry, delivery_report(), method="PATCH")

@@ -46,7 +46,7 @@ from custom_components.one_nce.const import (
     EVENT_SMS_RECEIVED,
     FORWARDER_PATH,
 )
-from custom_components.one_nce.forwarder import MAX_BODY
+from custom_components.one_nce.receiving.view import MAX_BODY
 from homeassistant.core import Event, HomeAssistant
 
 from .conftest import FLEET_ICCIDS
@@ -657,7 +657,7 @@ async def test_near_valid_sms_gets_its_answer_and_fires_only_when_accepted(
         assert status in case.answers
     if status == 200 and case.fires:
         assert [(e.data["sms_id"], e.data["payload"]) for e in watch.events] == [
-            (sms_id, body["payload"])
+            (str(sms_id), body["payload"])
         ]
     else:
         assert watch.events == []
@@ -689,7 +689,7 @@ async def test_near_valid_report_gets_its_answer_and_fires_only_when_accepted(
 
     assert status in case.answers
     if status == 200 and case.fires:
-        assert [e.data["sms_id"] for e in watch.events] == [sms_id]
+        assert [e.data["sms_id"] for e in watch.events] == [str(sms_id)]
     else:
         assert watch.events == []
     watch.assert_quiet_log()
@@ -738,4 +738,4 @@ async def test_after_the_barrage_a_valid_sms_still_fires_once(
     answers = [(await push(client, entry, mo_sms(id=424242))).status for _ in range(2)]
 
     assert answers == [200, 200]
-    assert [event.data["sms_id"] for event in sms_events] == [424242]
+    assert [event.data["sms_id"] for event in sms_events] == ["424242"]

@@ -27,7 +27,7 @@ from custom_components.one_nce.const import (
     DOMAIN,
     EVENT_SMS_RECEIVED,
 )
-from custom_components.one_nce.forwarder_setup import (
+from custom_components.one_nce.receiving.address import (
     LEARN_MORE_URL,
     webhook_id_for,
 )
@@ -276,7 +276,7 @@ async def test_cloud_subscription_gets_a_cloudhook_that_receives_sms(
     assert entry_with_secret.data[CONF_CLOUDHOOK_URL] == CLOUDHOOK_URL
     assert issue(hass, entry_with_secret) is None
     assert sms.status == 200
-    assert [event.data["sms_id"] for event in events] == [6202]
+    assert [event.data["sms_id"] for event in events] == ["6202"]
     # A cloudhook cannot pass a PATCH, so neither does the webhook.
     assert report.status == 405
 

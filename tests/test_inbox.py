@@ -14,17 +14,13 @@ from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.one_nce.api.forwarder import (
-    DeliveryStatus,
-    MoSms,
-    parse_mo_sms,
-)
-from custom_components.one_nce.events import decode_parts
-from custom_components.one_nce.inbox import InboundSms, Inbox, StoredPart
-from custom_components.one_nce.journal import Journal
+from custom_components.one_nce.api import DeliveryReport, DeliveryStatus, MoSms
+from custom_components.one_nce.api.forwarder import parse_mo_sms
+from custom_components.one_nce.receiving.inbox import InboundSms, Inbox
+from custom_components.one_nce.receiving.journal import Journal
 from homeassistant.core import HomeAssistant
 
-from .forwarder_common import mo_part, mo_sms
+from .forwarder_common import mo_part, mo_sms, report
 
 
 @pytest.fixture
@@ -40,14 +36,23 @@ def received() -> list[InboundSms]:
 
 
 @pytest.fixture
+def reported() -> list[DeliveryReport]:
+    """The delivery reports the inbox handed on."""
+    return []
+
+
+@pytest.fixture
 async def open_inbox(
-    hass: HomeAssistant, path: Path, received: list[InboundSms]
+    hass: HomeAssistant,
+    path: Path,
+    received: list[InboundSms],
+    reported: list[DeliveryReport],
 ) -> AsyncGenerator[Callable[[], Awaitable[Inbox]]]:
     """Open inboxes on the same journal, as successive loads of an entry do."""
     opened: list[Inbox] = []
 
     async def open_one() -> Inbox:
-        inbox = Inbox(hass, path, received.append)
+        inbox = Inbox(hass, path, on_message=received.append, on_report=reported.append)
         await inbox.async_load()
         opened.append(inbox)
         return inbox
@@ -93,17 +98,16 @@ async def test_ids_are_forgotten_after_48_hours(
 
 
 async def test_reports_are_remembered_for_8_days(
-    hass: HomeAssistant, open_inbox, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    open_inbox,
+    reported: list[DeliveryReport],
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     inbox = await open_inbox()
-    fired: list[str] = []
 
     async def claim() -> bool:
-        return await inbox.async_claim_report(
-            "8988228066000000001",
-            1,
-            DeliveryStatus.DELIVERED,
-            lambda: fired.append("x"),
+        return await inbox.async_accept_report(
+            report("1", DeliveryStatus.DELIVERED, 4, "8988228066000000001")
         )
 
     assert await claim()
@@ -117,7 +121,7 @@ async def test_reports_are_remembered_for_8_days(
     await hass.async_block_till_done()
 
     assert await claim()
-    assert fired == ["x", "x"]
+    assert [report.sms_id for report in reported] == ["1", "1"]
 
 
 async def test_concurrent_copies_of_one_part_are_stored_once(
@@ -155,7 +159,8 @@ async def test_copy_after_a_failed_write_is_stored_by_rewriting_the_file(
     """A failed append may leave a torn line: the next write replaces the file."""
     inbox = await open_inbox()
     with patch(
-        "custom_components.one_nce.journal._append", side_effect=OSError("disk full")
+        "custom_components.one_nce.receiving.journal._append",
+        side_effect=OSError("disk full"),
     ):
         results = await asyncio.gather(
             inbox.async_accept(sms()), inbox.async_accept(sms()), return_exceptions=True
@@ -189,7 +194,7 @@ async def test_a_failing_commit_fails_only_its_own_request(
 async def test_journal_is_compacted_and_still_remembers(
     hass: HomeAssistant, open_inbox, path: Path, received: list[InboundSms]
 ) -> None:
-    with patch("custom_components.one_nce.journal.COMPACT_MIN_RECORDS", 10):
+    with patch("custom_components.one_nce.receiving.journal.COMPACT_MIN_RECORDS", 10):
         inbox = await open_inbox()
         for sms_id in range(1, 31):
             await inbox.async_accept(sms(id=sms_id))
@@ -254,7 +259,7 @@ async def test_whole_message_not_yet_handed_on_is_handed_on_at_load(
 
     await open_inbox()
 
-    assert [message.parts[0].sms_id for message in received] == [6202]
+    assert [message.parts[0].sms_id for message in received] == ["6202"]
 
 
 async def test_a_failing_listener_does_not_fail_the_store(
@@ -280,21 +285,3 @@ async def test_part_stored_while_closing_is_kept_for_the_next_load(
     await reopened.async_accept(part(2, 2, 2, "world"))
 
     assert [message.complete for message in received] == [True]
-
-
-def _stored(sms_id: int, payload: str, dcs: int) -> StoredPart:
-    return StoredPart(
-        sms_id=sms_id,
-        number=sms_id,
-        payload=payload,
-        dcs=dcs,
-        source_address=None,
-        dest_address=None,
-        submit_date=None,
-        received_at=0.0,
-    )
-
-
-def test_parts_of_mixed_coding_are_decoded_one_by_one() -> None:
-    assert decode_parts((_stored(1, "Hi ", 0), _stored(2, "00E4", 8))) == "Hi ä"
-    assert decode_parts((_stored(1, "Hi ", 0), _stored(2, "DEADBEEF", 4))) is None

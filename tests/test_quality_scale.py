@@ -471,8 +471,8 @@ def _reconfiguration_flow() -> None:
 
 
 def _repair_issues() -> None:
-    keys = re.findall(r"translation_key=(\w+)", _source("forwarder_setup.py"))
-    assert "ir.async_create_issue(" in _source("forwarder_setup.py")
+    keys = re.findall(r"translation_key=(\w+)", _source("receiving/address.py"))
+    assert "ir.async_create_issue(" in _source("receiving/address.py")
     assert STRINGS["issues"]
     assert keys
 

@@ -214,7 +214,7 @@ async def test_plain_text_is_one_gsm7_sms_in_one_request(
             {
                 "iccid": ICCID_1,
                 "device_id": sim_device_id(hass, ICCID_1),
-                "sms_ids": [6026],
+                "sms_ids": ["6026"],
                 "parts": 1,
                 "encoding": "gsm7",
             }
@@ -230,7 +230,7 @@ async def test_sms_id_is_read_from_location_when_1nce_sends_no_body(
 
     response = await send(hass, iccid=ICCID_1, message="a" * 200)
 
-    assert response["messages"][0]["sms_ids"] == [6026, 6027]
+    assert response["messages"][0]["sms_ids"] == ["6026", "6027"]
 
 
 async def test_gsm_extension_characters_count_twice(
@@ -301,7 +301,7 @@ async def test_long_text_is_split_into_concatenated_parts(
     assert first["udh"][6:8] == second["udh"][6:8]  # the same reference
     assert (first["udh"][8:], second["udh"][8:]) == ("0201", "0202")
     assert response["messages"][0]["parts"] == 2
-    assert response["messages"][0]["sms_ids"] == [6027, 6028]
+    assert response["messages"][0]["sms_ids"] == ["6027", "6028"]
 
 
 async def test_every_optional_field_reaches_1nce(
@@ -407,8 +407,8 @@ async def test_one_message_goes_to_every_target_once(
         (message["iccid"], message["device_id"], message["sms_ids"])
         for message in response["messages"]
     ] == [
-        (ICCID_1, device_1, [6026]),
-        (ICCID_2, sim_device_id(hass, ICCID_2), [6027]),
+        (ICCID_1, device_1, ["6026"]),
+        (ICCID_2, sim_device_id(hass, ICCID_2), ["6027"]),
     ]
 
 
@@ -792,7 +792,7 @@ async def test_sim_topped_up_since_the_last_tick_is_sent_to(
         ("GET", f"/management-api/v2/sims/{ICCID_1}/quota/sms"),
         ("POST", f"/management-api/v2/sims/{ICCID_1}/sms"),
     ]
-    assert response["messages"][0]["sms_ids"] == [6026]
+    assert response["messages"][0]["sms_ids"] == ["6026"]
 
     # The details catch up at the next tick; after that, no extra request.
     await next_detail_tick(mock_config_entry)
@@ -1288,7 +1288,7 @@ async def test_long_pause_between_parts_is_waited_out_so_the_message_is_whole(
 
     response = await send(hass, iccid=ICCID_1, message="a" * 161)
 
-    assert response["messages"][0]["sms_ids"] == [6026, 6027]
+    assert response["messages"][0]["sms_ids"] == ["6026", "6027"]
     assert [body["udh"][-4:] for body in sent_bodies(loaded)] == ["0201", "0202"]
     assert virtual_time.waits == [pytest.approx(120)]
 
@@ -1318,7 +1318,7 @@ async def test_429_on_a_later_part_is_waited_out_up_to_ten_minutes(
 
     response = await send(hass, iccid=ICCID_1, message="a" * 161)
 
-    assert response["messages"][0]["sms_ids"] == [6026, 6027]
+    assert response["messages"][0]["sms_ids"] == ["6026", "6027"]
     assert len(sent_bodies(loaded)) == 3  # part 2 refused once, then accepted
     assert virtual_time.waits == [600]
 

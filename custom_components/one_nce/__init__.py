@@ -22,12 +22,13 @@ from .coordinator import (
 )
 from .delivery import DeliveryTracker, async_remove_delivery_store
 from .entity import async_forget_sim, device_iccid
-from .forwarder_setup import (
-    async_remove_receiving,
-    async_setup_forwarder,
-    async_setup_receiving,
-)
 from .limits import LimitsCoordinator
+from .receiving.address import (
+    async_register_forwarder,
+    async_remove_address,
+    async_setup_address,
+)
+from .receiving.receiver import async_open_receiver, async_remove_inbox
 from .services import async_setup_services
 from .statistics import async_remove_zone_record
 from .usage import UsageCoordinator
@@ -48,9 +49,9 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions once, so they exist before any entry has loaded."""
+    """Register the actions and the forwarder's address before any entry loads."""
     async_setup_services(hass)
-    async_setup_forwarder(hass)
+    async_register_forwarder(hass)
     return True
 
 
@@ -71,7 +72,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> bo
     # fleet (whose list already loaded) from being set up.
     await details.async_refresh()
     usage = UsageCoordinator(hass, entry, client, lambda: fleet.data or {})
-    delivery = DeliveryTracker(hass, entry, client)
+    receiver = await async_open_receiver(hass, entry, fleet, client)
+    entry.async_on_unload(receiver.async_close)
+    # Reports it finds go into the receiver's inbox, like pushed ones.
+    delivery = DeliveryTracker(hass, entry, client, receiver.inbox)
     entry.runtime_data = OneNceRuntimeData(
         client=client,
         fleet=fleet,
@@ -80,10 +84,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> bo
         delivery=delivery,
         # Nothing is fetched here: the select platform reads the limits.
         limits=LimitsCoordinator(hass, entry, client),
+        receiver=receiver,
     )
     # Before the update listener: saving a new forwarder secret must not reload.
-    await async_setup_receiving(hass, entry)
-    # After receiving: a report it finds is dispatched through the receiver.
+    await async_setup_address(hass, entry)
     await delivery.async_load()
     entry.async_on_unload(delivery.async_stop)
     entry.async_on_unload(entry.add_update_listener(_reload_on_new_options(entry)))
@@ -101,7 +105,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> b
 
 async def async_remove_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> None:
     """Drop the removed account's webhook, cloudhook and stored messages."""
-    await async_remove_receiving(hass, entry)
+    await async_remove_address(hass, entry)
+    await async_remove_inbox(hass, entry.entry_id)
     await async_remove_delivery_store(hass, entry.entry_id)
     await async_remove_zone_record(hass, entry.entry_id)
 

@@ -63,7 +63,7 @@ from .const import (
     MIN_DETAIL_INTERVAL,
     MIN_LIST_INTERVAL,
 )
-from .forwarder_setup import forwarder_url_text, new_secret
+from .receiving.address import forwarder_url_text, new_secret
 
 PORTAL_URL: Final = "https://portal.1nce.com"
 

@@ -17,7 +17,6 @@ import asyncio
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 import math
-from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -36,6 +35,7 @@ from .api import (
     Sim,
     SimEvent,
 )
+from .api.concurrency import gather_all
 from .const import (
     CONF_DETAIL_INTERVAL,
     CONF_LIST_INTERVAL,
@@ -46,11 +46,10 @@ from .const import (
     DOMAIN,
     LOGGER,
 )
+from .delivery import DeliveryTracker
 from .limits import LimitsCoordinator
+from .receiving.receiver import Receiver
 from .usage import UsageCoordinator
-
-if TYPE_CHECKING:
-    from .delivery import DeliveryTracker
 
 # A 429 doubles the list interval and halves the detail batches, up to this
 # factor; each successful list poll halves it again, and so do this many
@@ -74,7 +73,7 @@ MAX_PROBE_GAP = timedelta(minutes=15)
 
 @dataclass(slots=True)
 class OneNceRuntimeData:
-    """What a loaded entry owns: its client and its coordinators."""
+    """What a loaded entry owns: its client, its coordinators, its receiving side."""
 
     client: OneNceClient
     fleet: FleetCoordinator
@@ -82,6 +81,7 @@ class OneNceRuntimeData:
     usage: UsageCoordinator
     limits: LimitsCoordinator
     delivery: DeliveryTracker
+    receiver: Receiver
 
 
 type OneNceConfigEntry = ConfigEntry[OneNceRuntimeData]
@@ -418,7 +418,7 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
         return list(dict.fromkeys([*urgent, *retry, *never, *stale]))[:budget]
 
     async def _fetch(self, iccid: str, now: datetime) -> SimDetails:
-        sms_quota, data_quota, connectivity, (last_event, known) = await asyncio.gather(
+        sms_quota, data_quota, connectivity, (last_event, known) = await gather_all(
             self.client.async_get_sms_quota(iccid),
             self.client.async_get_data_quota(iccid),
             self.client.async_get_connectivity(iccid),

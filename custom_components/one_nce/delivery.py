@@ -4,10 +4,11 @@
 Behind a Nabu Casa cloudhook, or before the address is set in the Portal, none
 arrive. So every SMS sent through this integration is followed: its status is
 read (`GET .../sms/{id}`) with growing gaps until it is final or the SMS has
-outlived its validity, and what is found goes through the same door as pushed
-reports, which fires each status once. A pushed final report ends the
-following: where push works, an SMS delivered within the first minute costs
-no request at all.
+outlived its validity, and what is found enters the receiving side's inbox,
+the same door as pushed reports, which announces each status once. The
+tracker hears of every announced final report, pushed or polled, from the
+announcement: where push works, an SMS delivered within the first minute
+costs no request at all.
 
 The SMS being followed are stored, so a restart of Home Assistant does not
 lose their reports.
@@ -15,29 +16,37 @@ lose their reports.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Final, TypedDict
+from typing import Final, TypedDict
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .api import OneNceClient, OneNceError, OneNceNotFoundError
-from .api.forwarder import FINAL_STATUSES
+from .api import (
+    FINAL_STATUSES,
+    DeliveryReport,
+    OneNceClient,
+    OneNceError,
+    OneNceNotFoundError,
+    SmsId,
+)
+from .api.concurrency import gather_all
 from .const import DOMAIN, LOGGER
-from .events import async_dispatch_delivery_report
-
-if TYPE_CHECKING:
-    from .coordinator import OneNceConfigEntry
+from .polling.backoff import Backoff
+from .receiving.announce import reports_signal
+from .receiving.inbox import Inbox
 
 # A pushed report usually arrives within seconds; the first look waits for it.
 FIRST_LOOK: Final = timedelta(minutes=1)
 LONGEST_GAP: Final = timedelta(hours=1)
+# Looks at 1, 3, 7, 15, 31, 63 minutes, then hourly.
+LOOK_GAPS: Final = Backoff(FIRST_LOOK, LONGEST_GAP)
 # 1NCE's validity of an SMS sent without an expiry date.
 DEFAULT_VALIDITY: Final = timedelta(hours=24)
 # After its validity, an SMS still needs a moment to be marked expired.
@@ -48,7 +57,7 @@ _SAVE_DELAY: Final = 1
 
 class _StoredSms(TypedDict):
     iccid: str
-    sms_id: str
+    sms_id: SmsId
     due: str
     gap: float
     until: str
@@ -59,7 +68,7 @@ class FollowedSms:
     """An SMS whose final status is not known yet, and when to ask next."""
 
     iccid: str
-    sms_id: str
+    sms_id: SmsId
     due: datetime
     gap: timedelta
     until: datetime
@@ -83,7 +92,7 @@ class FollowedSms:
             raise ValueError("unreadable date")
         return cls(
             iccid=data["iccid"],
-            sms_id=data["sms_id"],
+            sms_id=str(data["sms_id"]),
             due=due,
             gap=timedelta(seconds=data["gap"]),
             until=until,
@@ -103,18 +112,29 @@ async def async_remove_delivery_store(hass: HomeAssistant, entry_id: str) -> Non
 
 
 class DeliveryTracker:
-    """Follow one account's sent SMS until their delivery is known."""
+    """Follow one account's sent SMS until their delivery is known.
+
+    What it finds goes into `inbox`, the door of every delivery report; it
+    learns of final reports (its own and pushed ones) from their
+    announcement.
+    """
 
     def __init__(
-        self, hass: HomeAssistant, entry: OneNceConfigEntry, client: OneNceClient
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        client: OneNceClient,
+        inbox: Inbox,
     ) -> None:
         """Keep the followed SMS in a store of the entry's own."""
         self._hass = hass
         self._entry = entry
         self._client = client
+        self._inbox = inbox
         self._store = _store(hass, entry.entry_id)
-        self._followed: dict[tuple[str, str], FollowedSms] = {}
+        self._followed: dict[tuple[str, SmsId], FollowedSms] = {}
         self._unsub_timer: CALLBACK_TYPE | None = None
+        self._unsub_reports: CALLBACK_TYPE | None = None
         self._stopped = False
 
     @property
@@ -132,17 +152,29 @@ class DeliveryTracker:
                 LOGGER.debug("Dropping unreadable followed SMS %s", item)
                 continue
             self._followed[(sms.iccid, sms.sms_id)] = sms
+        self._unsub_reports = async_dispatcher_connect(
+            self._hass, reports_signal(self._entry.entry_id), self._reported
+        )
         self._schedule()
 
     async def async_stop(self) -> None:
         """Stop asking and write down what is still followed, before unloading."""
         self._stopped = True
         self._cancel_timer()
+        if self._unsub_reports is not None:
+            self._unsub_reports()
+            self._unsub_reports = None
         await self._store.async_save(self._data())
 
     @callback
+    def _reported(self, report: DeliveryReport) -> None:
+        """Stop following an SMS once a final report of it was announced."""
+        if report.status in FINAL_STATUSES:
+            self.forget(report.iccid, report.sms_id)
+
+    @callback
     def follow(
-        self, iccid: str, sms_ids: Iterable[str], expires: datetime | None
+        self, iccid: str, sms_ids: Iterable[SmsId], expires: datetime | None
     ) -> None:
         """Start following SMS just accepted by 1NCE."""
         now = dt_util.utcnow()
@@ -158,7 +190,7 @@ class DeliveryTracker:
         self._changed()
 
     @callback
-    def forget(self, iccid: str, sms_id: str) -> None:
+    def forget(self, iccid: str, sms_id: SmsId) -> None:
         """Stop following an SMS whose final status is known (no-op if unknown)."""
         if self._followed.pop((iccid, sms_id), None) is not None:
             self._changed()
@@ -197,7 +229,7 @@ class DeliveryTracker:
         for sms in due:
             # Move each on before asking, so that a slow answer is not asked
             # for twice by the next wake-up.
-            sms.gap = min(sms.gap * 2, LONGEST_GAP)
+            sms.gap = LOOK_GAPS.after(sms.gap)
             # Kept on its own rhythm, unless Home Assistant was off meanwhile.
             sms.due = sms.due + sms.gap
             if sms.due <= now:
@@ -209,7 +241,7 @@ class DeliveryTracker:
             )
 
     async def _async_look_up(self, due: list[FollowedSms], now: datetime) -> None:
-        await asyncio.gather(*(self._async_look_up_one(sms, now) for sms in due))
+        await gather_all(*(self._async_look_up_one(sms, now) for sms in due))
 
     async def _async_look_up_one(self, followed: FollowedSms, now: datetime) -> None:
         """Ask for one SMS's status and report it; errors mean asking later."""
@@ -224,23 +256,15 @@ class DeliveryTracker:
             LOGGER.debug("Status of SMS %s not read: %s", followed.sms_id, err)
             self._give_up_if_outlived(followed, now)
             return
-        if sms.status is not None and sms.status_id is not None:
+        if (report := DeliveryReport.from_sms(followed.iccid, sms)) is not None:
             try:
-                await async_dispatch_delivery_report(
-                    self._hass,
-                    self._entry,
-                    iccid=followed.iccid,
-                    sms_id=sms.sms_id,
-                    status=sms.status,
-                    status_id=sms.status_id,
-                    submit_date=sms.submit_date,
-                    final_date=sms.final_date,
-                    source="poll",
-                )
-            except HomeAssistantError as err:
+                await self._inbox.async_accept_report(report, source="poll")
+            except OSError as err:
                 LOGGER.debug("Report of SMS %s not recorded: %s", sms.sms_id, err)
                 return
-            if sms.status in FINAL_STATUSES:
+            if report.status in FINAL_STATUSES:
+                # Done, whether this look announced it (which already told
+                # `_reported`) or it was known from before a restart, say.
                 self.forget(*key)
                 return
         self._give_up_if_outlived(followed, now)

@@ -11,7 +11,7 @@ from homeassistant.core import HomeAssistant
 
 from .const import CONF_CLOUDHOOK_URL, CONF_FORWARDER_SECRET
 from .coordinator import OneNceConfigEntry
-from .forwarder_setup import forwarder_diagnostics
+from .receiving.address import forwarder_url, masked
 
 # Credentials, and everything that identifies a SIM or a person's device.
 TO_REDACT = {
@@ -78,5 +78,13 @@ async def async_get_config_entry_diagnostics(
             "last_update_success": limits.last_update_success,
             "current": asdict(limits.data.current) if limits.data else None,
         },
-        "forwarder": forwarder_diagnostics(hass, entry),
+        "forwarder": {
+            # Masked: the last segment is the secret.
+            "forwarder_url": masked(
+                forwarder_url(hass, str(entry.data.get(CONF_FORWARDER_SECRET, "")))
+            ),
+            "cloudhook_url": masked(entry.data.get(CONF_CLOUDHOOK_URL)),
+            "requests": runtime.receiver.health.as_dict(),
+            "inbox": runtime.receiver.inbox.stats,
+        },
     }

@@ -20,7 +20,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api import Sim
 from .coordinator import OneNceConfigEntry
 from .entity import OneNceSimEntity, async_add_sim_entities
-from .events import (
+from .receiving.announce import (
     DELIVERY_EVENT_TYPES,
     EVENT_TYPE_RECEIVED,
     report_signal,

@@ -9,7 +9,6 @@ once and stops asking.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,6 +28,7 @@ from .api import (
     OneNceError,
     OneNceFeatureUnavailableError,
 )
+from .api.concurrency import gather_all
 from .const import DOMAIN, LOGGER
 
 LIMITS_INTERVAL: Final = timedelta(hours=6)
@@ -96,9 +96,9 @@ class LimitsCoordinator(DataUpdateCoordinator[LimitsState]):
         if self._options is not None:
             return await self.client.async_get_limits()
         services = list(LimitService)
-        current, options = await asyncio.gather(
+        current, options = await gather_all(
             self.client.async_get_limits(),
-            asyncio.gather(
+            gather_all(
                 *(self.client.async_get_limit_options(service) for service in services)
             ),
         )

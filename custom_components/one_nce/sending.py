@@ -30,6 +30,7 @@ from .api import (
     QuotaLevel,
     QuotaStatus,
     Sim,
+    SmsId,
 )
 from .api.client import MAX_SHARED_PAUSE
 from .api.sms import (
@@ -111,7 +112,7 @@ class SentSms:
 
     iccid: str
     name: str
-    sms_ids: tuple[str, ...]
+    sms_ids: tuple[SmsId, ...]
     encoding: Encoding
 
 
@@ -327,7 +328,7 @@ async def async_send_prepared(
     on their way, are deducted from the volume and are followed for delivery.
     """
     runtime = prepared.entry.runtime_data
-    sms_ids: list[str] = []
+    sms_ids: list[SmsId] = []
     try:
         for part in prepared.parts:
             created = await _async_submit(prepared, part, continues=bool(sms_ids))
@@ -392,7 +393,7 @@ async def async_send_sms(
     return await async_send_prepared(prepared)
 
 
-def _sent(prepared: PreparedSms, sms_ids: Sequence[str]) -> SentSms:
+def _sent(prepared: PreparedSms, sms_ids: Sequence[SmsId]) -> SentSms:
     return SentSms(
         iccid=prepared.iccid,
         name=prepared.name,

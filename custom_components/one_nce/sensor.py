@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
@@ -26,9 +26,10 @@ from homeassistant.const import (
     Platform,
     UnitOfInformation,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
@@ -40,11 +41,11 @@ from .entity import (
     OneNceSimDetailEntity,
     OneNceSimEntity,
     SimView,
+    account_device_info,
     async_add_sim_entities,
     async_sync_devices,
 )
-from .forwarder_health import HEALTH_SENSORS, ForwarderHealthSensor
-from .receiver import get_receiver
+from .receiving.health import ForwarderHealth
 from .usage import month_start
 
 # Read-only: the coordinators fetch, entities only read what they hold.
@@ -334,6 +335,44 @@ USAGE_SENSORS: Final[tuple[OneNceUsageSensorEntityDescription, ...]] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class ForwarderHealthSensorEntityDescription(SensorEntityDescription):
+    """An account sensor read from the counts of pushed requests."""
+
+    value_fn: Callable[[ForwarderHealth], StateType | datetime]
+
+
+HEALTH_SENSORS: tuple[ForwarderHealthSensorEntityDescription, ...] = (
+    ForwarderHealthSensorEntityDescription(
+        key="forwarder_last_request",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda health: health.last_request,
+    ),
+    ForwarderHealthSensorEntityDescription(
+        key="forwarder_received",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda health: health.received,
+    ),
+    ForwarderHealthSensorEntityDescription(
+        key="forwarder_duplicates",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda health: health.duplicates,
+    ),
+    ForwarderHealthSensorEntityDescription(
+        key="forwarder_rejected",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda health: health.rejected,
+    ),
+)
+# Under load the forwarder answers thousands of requests a second; its sensors
+# write their state at most this often rather than once per request.
+HEALTH_WRITE_INTERVAL: Final = timedelta(seconds=5)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: OneNceConfigEntry,
@@ -353,11 +392,10 @@ async def async_setup_entry(
         ]
     )
     _async_follow_usage(hass, entry, async_add_entities)
-    if (receiver := get_receiver(hass, entry.entry_id)) is not None:
-        async_add_entities(
-            ForwarderHealthSensor(entry, receiver.health, description)
-            for description in HEALTH_SENSORS
-        )
+    async_add_entities(
+        ForwarderHealthSensor(entry, entry.runtime_data.receiver.health, description)
+        for description in HEALTH_SENSORS
+    )
 
     def entities_for(sim: Sim) -> list[SensorEntity]:
         return [
@@ -585,3 +623,74 @@ class OneNceUsageSensor(OneNceAccountEntity, SensorEntity):
         """Sum the fleet's SMS of this month."""
         totals = self.entry.runtime_data.usage.month_totals()
         return None if totals is None else self.entity_description.value_fn(totals)
+
+
+class ForwarderHealthSensor(SensorEntity):
+    """A count or time of the forwarder's requests, on the account device.
+
+    The counts start at zero whenever the entry loads; they are
+    `total_increasing`, which long-term statistics expect to reset.
+    """
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    entity_description: ForwarderHealthSensorEntityDescription
+
+    def __init__(
+        self,
+        entry: OneNceConfigEntry,
+        health: ForwarderHealth,
+        description: ForwarderHealthSensorEntityDescription,
+    ) -> None:
+        """Attach to the account device."""
+        self.entity_description = description
+        self._health = health
+        self._attr_translation_key = description.key
+        self._attr_unique_id = f"{entry.entry_id}_{description.key}"
+        self._attr_device_info = account_device_info(entry)
+        self._last_write = 0.0
+        self._cancel_write: CALLBACK_TYPE | None = None
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """Read the value from the counts."""
+        return self.entity_description.value_fn(self._health)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the counts."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self._health.async_add_listener(self._health_changed))
+        self.async_on_remove(self._cancel_pending_write)
+
+    @callback
+    def _health_changed(self) -> None:
+        """Write now if the last write is old enough, else once it is."""
+        if self._cancel_write is not None:
+            return
+        wait = (
+            self._last_write
+            + HEALTH_WRITE_INTERVAL.total_seconds()
+            - self.hass.loop.time()
+        )
+        if wait <= 0:
+            self._write()
+            return
+        self._cancel_write = async_call_later(
+            self.hass, wait, HassJob(self._write_later, cancel_on_shutdown=True)
+        )
+
+    @callback
+    def _write_later(self, _now: datetime) -> None:
+        self._cancel_write = None
+        self._write()
+
+    @callback
+    def _write(self) -> None:
+        self._last_write = self.hass.loop.time()
+        self.async_write_ha_state()
+
+    @callback
+    def _cancel_pending_write(self) -> None:
+        if self._cancel_write is not None:
+            self._cancel_write()
+            self._cancel_write = None

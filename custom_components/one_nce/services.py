@@ -33,6 +33,7 @@ from .api import (
     SimEvent,
     Sms,
     SmsDirection,
+    SmsId,
 )
 from .api.sms import Encoding, decode_payload, encoding_for_dcs
 from .compat import device_belongs_to, device_by_identifier, vol
@@ -279,18 +280,15 @@ async def _async_send_sms(call: ServiceCall) -> ServiceResponse:
             {
                 "iccid": target.iccid,
                 "device_id": target.device_id,
-                # Numbers, as delivery reports carry them, so that a template
-                # can match `trigger.event.data.sms_id in sms_ids`.
-                "sms_ids": [_report_id(sms_id) for sms_id in sent.sms_ids],
+                # The ids delivery reports carry as `sms_id`: decimal digits, as
+                # text (1NCE's ids outgrow a JavaScript number), so that a
+                # template can match `trigger.event.data.sms_id in sms_ids`.
+                "sms_ids": list(sent.sms_ids),
                 "parts": len(sent.sms_ids),
                 "encoding": sent.encoding.value,
             }
         )
     return {"messages": messages}
-
-
-def _report_id(sms_id: str) -> int | str:
-    return int(sms_id) if sms_id.isdigit() else sms_id
 
 
 async def _async_cancel_sms(call: ServiceCall) -> None:
@@ -331,7 +329,7 @@ def _sms_item(sms: Sms) -> JsonObjectType:
         # 1NCE stores what we sent: text for 7-bit and UCS-2, hex for binary.
         text = None if encoding_for_dcs(dcs) is Encoding.BINARY else payload
     return {
-        "id": str(sms.sms_id),
+        "id": sms.sms_id,
         "direction": sms.direction.value if sms.direction is not None else None,
         "status": sms.status.value if sms.status is not None else None,
         "status_id": sms.status_id,
@@ -368,7 +366,7 @@ async def _async_all_sms(client: OneNceClient, iccid: str) -> list[Sms]:
     SMS) or after MAX_SMS_PAGES pages. The last is logged: the answer may
     then lack SMS, and whoever wonders why should find the reason.
     """
-    found: dict[int, Sms] = {}
+    found: dict[SmsId, Sms] = {}
     for page in range(1, MAX_SMS_PAGES + 1):
         items = await client.async_list_sms(iccid, page=page, per_page=MAX_LIST_LIMIT)
         new = {sms.sms_id: sms for sms in items if sms.sms_id not in found}
@@ -398,7 +396,9 @@ async def _async_list_sms(call: ServiceCall) -> ServiceResponse:
     if direction != DIRECTION_ALL:
         items = [sms for sms in items if sms.direction == direction]
     epoch = dt_util.utc_from_timestamp(0)
-    items.sort(key=lambda sms: (sms.submit_date or epoch, sms.sms_id), reverse=True)
+    items.sort(
+        key=lambda sms: (sms.submit_date or epoch, int(sms.sms_id)), reverse=True
+    )
     return {"sms": [_sms_item(sms) for sms in items[: call.data[ATTR_LIMIT]]]}
 
 

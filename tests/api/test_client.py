@@ -832,7 +832,7 @@ async def test_sim_list_with_non_object_item_raises(
     aioclient_mock: AiohttpClientMocker, client: OneNceClient
 ) -> None:
     aioclient_mock.get(SIMS_URL, json=[*read_api_fixture("sims_page_quirks.json"), "x"])
-    with pytest.raises(OneNceResponseError, match="SIM: expected an object"):
+    with pytest.raises(OneNceResponseError, match="SIM is not an object"):
         await client.async_get_sims()
 
 
@@ -1264,7 +1264,7 @@ async def test_sms_list_is_paged_with_per_page(
 ) -> None:
     aioclient_mock.get(f"{SIM_URL}/sms", json=load_api_fixture("sms_list_v2.json"))
     messages = await client.async_list_sms(ICCID, page=1, per_page=50)
-    assert [sms.sms_id for sms in messages] == [6026, 6202]
+    assert [sms.sms_id for sms in messages] == ["6026", "6202"]
     (call,) = calls_to(aioclient_mock, "GET", f"{SIM_URL}/sms")
     assert dict(call[1].query) == {"page": "1", "per_page": "50"}
 
@@ -1285,7 +1285,7 @@ async def test_single_sms_is_fetched_by_id(
 ) -> None:
     aioclient_mock.get(f"{SIM_URL}/sms/590", json=load_api_fixture("sms_v1.json"))
     sms = await client.async_get_sms(ICCID, 590)
-    assert (sms.sms_id, sms.status_id) == (590, 3)
+    assert (sms.sms_id, sms.status_id) == ("590", 3)
 
 
 @pytest.mark.usefixtures("token_mock")

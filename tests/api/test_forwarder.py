@@ -9,17 +9,19 @@ from typing import Any
 
 import pytest
 
-from custom_components.one_nce.api.forwarder import (
+from custom_components.one_nce.api import (
     FINAL_STATUSES,
     DeliveryReport,
     DeliveryStatus,
-    ForwarderPayloadError,
     MoSms,
     MultiPartInfo,
-    delivery_status_from_id,
+)
+from custom_components.one_nce.api.forwarder import (
+    ForwarderPayloadError,
     parse_delivery_report,
     parse_mo_sms,
 )
+from custom_components.one_nce.api.models import delivery_status_from_id
 
 # The seed documentation redacts the ICCID as "8988280666000000xxx"; the tests
 # use the same 19 characters with digits in place of the x.
@@ -97,7 +99,7 @@ def report_reason(data: object) -> str:
 
 def test_seed_mo_sms_with_every_number_as_a_string_is_read() -> None:
     assert parse_mo_sms(SEED_MO) == MoSms(
-        sms_id=6202,
+        sms_id="6202",
         iccid=ICCID,
         endpoint_id=8765432,
         organisation_id=4567,
@@ -139,15 +141,15 @@ def test_numeric_strings_with_surrounding_whitespace_are_accepted() -> None:
 
     sms = parse_mo_sms(data)
 
-    assert sms.sms_id == 6202
+    assert sms.sms_id == "6202"
     assert sms.organisation_id == 4567
 
 
 def test_integral_floats_are_accepted_as_integers() -> None:
     sms = parse_mo_sms(changed(SEED_MO, "id", 6202.0))
 
-    assert sms.sms_id == 6202
-    assert isinstance(sms.sms_id, int)
+    assert sms.sms_id == "6202"
+    assert sms.sms_id == parse_mo_sms(changed(SEED_MO, "id", 6202)).sms_id
 
 
 def test_addresses_sent_as_numbers_become_strings() -> None:
@@ -164,7 +166,7 @@ def test_minimal_mo_sms_fills_documented_defaults() -> None:
     sms = parse_mo_sms({"id": 77, "payload": "hi", "endpoint": {"name": ICCID}})
 
     assert sms == MoSms(
-        sms_id=77,
+        sms_id="77",
         iccid=ICCID,
         endpoint_id=None,
         organisation_id=None,
@@ -425,7 +427,7 @@ def test_payload_error_is_a_value_error_whose_message_is_the_reason() -> None:
 
 def test_seed_delivery_report_with_every_number_as_a_string_is_read() -> None:
     assert parse_delivery_report(SEED_REPORT) == DeliveryReport(
-        sms_id=6206,
+        sms_id="6206",
         iccid=ICCID,
         endpoint_id=8765432,
         organisation_id=4321,
@@ -438,7 +440,7 @@ def test_seed_delivery_report_with_every_number_as_a_string_is_read() -> None:
 
 def test_readme_delivery_report_with_json_numbers_is_read() -> None:
     assert parse_delivery_report(json.loads(README_REPORT)) == DeliveryReport(
-        sms_id=2819195,
+        sms_id="2819195",
         iccid=ICCID,
         endpoint_id=8765432,
         organisation_id=4567,
@@ -455,7 +457,7 @@ def test_minimal_delivery_report_leaves_optional_fields_none() -> None:
     )
 
     assert report == DeliveryReport(
-        sms_id=9,
+        sms_id="9",
         iccid=ICCID,
         endpoint_id=None,
         organisation_id=None,

@@ -20,6 +20,7 @@ from custom_components.one_nce.api.sms import (
     SmsPart,
     TooLongForHeaderError,
     choose_encoding,
+    decode_parts,
     decode_payload,
     encoding_for_dcs,
     gsm7_septets,
@@ -499,3 +500,8 @@ def test_flash_ucs2_is_decoded_like_plain_ucs2() -> None:
 def test_encoding_values_are_the_strings_callers_pass() -> None:
     assert [e.value for e in Encoding] == ["auto", "gsm7", "ucs2", "binary"]
     assert (DCS_GSM7, DCS_BINARY, DCS_UCS2) == (0, 4, 8)
+
+
+def test_parts_of_mixed_coding_are_decoded_one_by_one() -> None:
+    assert decode_parts([("Hi ", 0), ("00E4", 8)]) == "Hi ä"
+    assert decode_parts([("Hi ", 0), ("DEADBEEF", 4)]) is None

@@ -10,11 +10,11 @@ import aiohttp
 import pytest
 
 from custom_components.one_nce.api import (
+    DeliveryStatus,
     OneNceClient,
     OneNceInvalidRequestError,
 )
 from custom_components.one_nce.api.forwarder import (
-    DeliveryStatus,
     parse_delivery_report,
     parse_mo_sms,
 )

@@ -24,6 +24,7 @@ from typing import Any, Final
 import aiohttp
 
 from ._parse import as_list, as_object, opt_str
+from .concurrency import gather_all
 from .exceptions import (
     OneNceAuthenticationError,
     OneNceConnectionError,
@@ -45,6 +46,7 @@ from .models import (
     SimEvent,
     SimPage,
     Sms,
+    SmsId,
     TokenInfo,
     Usage,
 )
@@ -484,14 +486,15 @@ class OneNceClient:
         """Fetch the whole fleet in pages of 100: ceil(N/100) requests.
 
         With `X-Total-Pages` the remaining pages are fetched concurrently (the
-        limiter keeps them under 1NCE's rate). Without it, pages are read one by
-        one until a short or empty page, so a missing header never loops.
+        limiter keeps them under 1NCE's rate; one failing page cancels the
+        others). Without it, pages are read one by one until a short or empty
+        page, so a missing header never loops.
         """
         first = await self.async_get_sims_page(1)
         pages = [first]
         if first.total_pages is not None:
             pages.extend(
-                await asyncio.gather(
+                await gather_all(
                     *(
                         self.async_get_sims_page(number)
                         for number in range(2, min(first.total_pages, _MAX_PAGES) + 1)
@@ -656,14 +659,14 @@ class OneNceClient:
         data = response.data if response.data is not None else []
         return [Sms.from_api(item) for item in as_list(data, "SMS list")]
 
-    async def async_get_sms(self, iccid: str, sms_id: int | str) -> Sms:
+    async def async_get_sms(self, iccid: str, sms_id: SmsId) -> Sms:
         """Fetch one SMS, e.g. to learn whether it was delivered."""
         response = await self._request(
             "GET", f"/v2/sims/{_iccid(iccid)}/sms/{_sms_id(sms_id)}"
         )
         return Sms.from_api(response.data)
 
-    async def async_cancel_sms(self, iccid: str, sms_id: int | str) -> None:
+    async def async_cancel_sms(self, iccid: str, sms_id: SmsId) -> None:
         """Cancel an MT SMS that 1NCE is still trying to deliver."""
         await self._request(
             "DELETE",
@@ -742,7 +745,7 @@ def _iccid(iccid: str) -> str:
     return value
 
 
-def _sms_id(sms_id: int | str) -> str:
+def _sms_id(sms_id: SmsId) -> str:
     value = str(sms_id).strip()
     if not value or not value.replace("-", "").isalnum():
         raise ValueError(f"not an SMS id: {sms_id!r}")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 import math
+import re
 
 from ._parse import (
     JsonObject,
@@ -22,11 +23,74 @@ from ._parse import (
     opt_int,
     opt_object,
     opt_str,
+    req_id,
     req_int,
     req_str,
 )
 from .exceptions import OneNceResponseError
-from .forwarder import DeliveryStatus, delivery_status_from_id
+
+type SmsId = str
+"""1NCE's id of an SMS: a 64-bit number, always as its decimal digits.
+
+Platform 2.0's ids (`"551734281731175386"`) are above 2^53, which a float or
+a JavaScript number cannot hold exactly, so an id is never a number here:
+the same digits in the API's answers, in pushed messages, in events and
+action responses, and on disk.
+"""
+
+
+class DeliveryStatus(StrEnum):
+    """Where an MT SMS is on its way to the SIM, in 1NCE's terms."""
+
+    PENDING = "pending"
+    BUFFERED = "buffered"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    CANCELED = "canceled"
+
+
+FINAL_STATUSES: frozenset[DeliveryStatus] = frozenset(
+    {
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.FAILED,
+        DeliveryStatus.EXPIRED,
+        DeliveryStatus.CANCELED,
+    }
+)
+"""Statuses after which 1NCE stops trying, so nobody needs to poll any more."""
+
+_STATUS_BY_ID: dict[int, DeliveryStatus] = {
+    1: DeliveryStatus.PENDING,  # "attempt pending" on related platforms
+    2: DeliveryStatus.PENDING,
+    3: DeliveryStatus.BUFFERED,
+    4: DeliveryStatus.DELIVERED,
+    5: DeliveryStatus.FAILED,
+    6: DeliveryStatus.EXPIRED,
+    7: DeliveryStatus.CANCELED,
+}
+_STATUS_BY_TEXT: dict[str, DeliveryStatus] = {
+    **{status.name: status for status in DeliveryStatus},
+    "ATTEMPT_PENDING": DeliveryStatus.PENDING,
+    "CANCELLED": DeliveryStatus.CANCELED,
+}
+
+
+def delivery_status_from_id(status_id: int, text: str | None = None) -> DeliveryStatus:
+    """Map 1NCE's status id, and failing that its text, to a delivery status.
+
+    The id wins when it is known, because it is the documented contract and
+    the text's spelling varies; the text only rescues ids 1NCE may add later.
+    Raises `ValueError` when neither is known, so that an unknown status is
+    never mistaken for a final (or a pending) one.
+    """
+    if (status := _STATUS_BY_ID.get(status_id)) is not None:
+        return status
+    if text is not None:
+        key = re.sub(r"[\s-]+", "_", text.strip()).upper()
+        if (status := _STATUS_BY_TEXT.get(key)) is not None:
+            return status
+    raise ValueError(f"unknown status id {status_id}")
 
 
 class QuotaLevel(StrEnum):
@@ -314,7 +378,7 @@ class Connectivity:
 class Sms:
     """One MT or MO SMS as the SIM's SMS list and detail endpoints return it."""
 
-    sms_id: int
+    sms_id: SmsId
     direction: SmsDirection | None
     status: DeliveryStatus | None
     status_id: int | None
@@ -345,7 +409,7 @@ class Sms:
         type_id = opt_int(opt_object(obj, "sms_type"), "id")
         direction = {1: SmsDirection.MT, 2: SmsDirection.MO}.get(type_id or 0)
         return cls(
-            sms_id=req_int(obj, "id"),
+            sms_id=req_id(obj, "id"),
             direction=direction,
             status=status,
             status_id=status_id,
@@ -365,7 +429,71 @@ class Sms:
 class CreatedSms:
     """The id 1NCE gave an SMS it accepted (v2: body, v1: `Location` header)."""
 
-    sms_id: str
+    sms_id: SmsId
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MultiPartInfo:
+    """Which part of a long SMS this is; parts of one SMS share `identifier`."""
+
+    identifier: str
+    part: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MoSms:
+    """An SMS a SIM sent, as 1NCE pushed it (one part of it, if long).
+
+    `payload` is still encoded as `dcs` says; decoding it is `sms.py`'s job,
+    after the parts have been put back together.
+    """
+
+    sms_id: SmsId
+    iccid: str
+    endpoint_id: int | None
+    organisation_id: int | None
+    payload: str
+    dcs: int
+    pid: int | None
+    source_address: str | None
+    dest_address: str | None
+    submit_date: datetime | None
+    multi_part: MultiPartInfo
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryReport:
+    """What became of an SMS we sent: pushed by 1NCE, or read back by polling.
+
+    Whichever way it was learned, a report is this one value, so that the
+    same status of the same SMS is recognised as one.
+    """
+
+    sms_id: SmsId
+    iccid: str
+    endpoint_id: int | None
+    organisation_id: int | None
+    status: DeliveryStatus
+    status_id: int
+    submit_date: datetime | None
+    final_date: datetime | None
+
+    @classmethod
+    def from_sms(cls, iccid: str, sms: Sms) -> DeliveryReport | None:
+        """Report what an SMS read from the SIM's list says; None without a status."""
+        if sms.status is None or sms.status_id is None:
+            return None
+        return cls(
+            sms_id=sms.sms_id,
+            iccid=iccid,
+            endpoint_id=None,
+            organisation_id=None,
+            status=sms.status,
+            status_id=sms.status_id,
+            submit_date=sms.submit_date,
+            final_date=sms.final_date,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -481,6 +481,20 @@ def decode_payload(payload: str, dcs: int) -> str | None:
     return _decode_ucs2(payload)
 
 
+def decode_parts(parts: Sequence[tuple[str, int]]) -> str | None:
+    """Return the text of a long SMS's parts, `(payload, dcs)` in order; None if binary.
+
+    Parts are joined before decoding, as UCS-2 text may split a character
+    across two parts; only parts of mixed coding are decoded one by one.
+    """
+    if len({dcs for _payload, dcs in parts}) == 1:
+        return decode_payload("".join(payload for payload, _dcs in parts), parts[0][1])
+    texts = [decode_payload(payload, dcs) for payload, dcs in parts]
+    if any(text is None for text in texts):
+        return None
+    return "".join(text for text in texts if text is not None)
+
+
 def _decode_ucs2(payload: str) -> str:
     """Decode hex UTF-16-BE if the payload looks like it, else keep it as text."""
     if not payload or len(payload) % 4 or not set(payload) <= _HEX_DIGITS:

@@ -1,4 +1,4 @@
-"""The receiving side of an entry: its secret, its addresses, and what they need.
+"""Where 1NCE pushes to: an entry's secret, its addresses, and the repair issue.
 
 1NCE pushes to one HTTPS URL per organisation, set by hand in its Portal.
 That URL is all the authentication there is, so each entry gets 256 random
@@ -20,7 +20,6 @@ from contextlib import suppress
 from enum import Enum
 from functools import partial
 import hashlib
-from pathlib import Path
 import secrets
 from types import ModuleType
 from typing import Any, Final
@@ -33,23 +32,17 @@ from homeassistant.const import EVENT_CORE_CONFIG_UPDATE
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.network import NoURLAvailableError, get_url
-from homeassistant.helpers.storage import STORAGE_DIR
 from homeassistant.util.network import is_ip_address
 
-from .const import (
+from ..const import (
     CONF_CLOUDHOOK_URL,
     CONF_FORWARDER_SECRET,
     DOMAIN,
     FORWARDER_PATH,
     LOGGER,
 )
-from .coordinator import OneNceConfigEntry
-from .events import async_fire_sms_received
-from .forwarder import OneNceForwarderView, async_handle_webhook
-from .forwarder_health import ForwarderHealth
-from .inbox import Inbox
-from .membership import SimMembership
-from .receiver import DATA_RECEIVERS, Receiver, get_receiver
+from ..coordinator import OneNceConfigEntry
+from .view import OneNceForwarderView, async_handle_webhook
 
 ISSUE_NO_HTTPS_URL: Final = "no_https_external_url"
 LEARN_MORE_URL: Final = "https://www.home-assistant.io/docs/configuration/basic/"
@@ -128,7 +121,7 @@ def masked(url: str | None) -> str | None:
 
 
 @callback
-def async_setup_forwarder(hass: HomeAssistant) -> None:
+def async_register_forwarder(hass: HomeAssistant) -> None:
     """Register the view, and the webhooks of the entries known so far.
 
     Webhooks are registered here, before any entry loads, and stay while an
@@ -136,7 +129,6 @@ def async_setup_forwarder(hass: HomeAssistant) -> None:
     and 1NCE would take that as delivered. Ours answers 503 instead.
     """
     hass.http.register_view(OneNceForwarderView())
-    hass.data.setdefault(DATA_RECEIVERS, {})
     for entry in hass.config_entries.async_entries(DOMAIN):
         if secret := entry.data.get(CONF_FORWARDER_SECRET):
             _register_webhook(hass, entry.entry_id, secret)
@@ -155,19 +147,15 @@ def _register_webhook(hass: HomeAssistant, entry_id: str, secret: str) -> None:
         )
 
 
-def _inbox_path(hass: HomeAssistant, entry_id: str) -> Path:
-    return Path(hass.config.path(STORAGE_DIR, f"{DOMAIN}.{entry_id}.inbox"))
-
-
 def _issue_id(entry: OneNceConfigEntry) -> str:
     return f"{ISSUE_NO_HTTPS_URL}_{entry.entry_id}"
 
 
-async def async_setup_receiving(hass: HomeAssistant, entry: OneNceConfigEntry) -> None:
-    """Start receiving for an entry; give it a secret first if it has none.
+async def async_setup_address(hass: HomeAssistant, entry: OneNceConfigEntry) -> None:
+    """Give the entry its addresses; give it a secret first if it has none.
 
-    Call before the entry's update listener is added: saving the secret
-    updates the entry, which must not reload it.
+    Saving the secret updates the entry's data, which never reloads it.
+    The repair issue follows Home Assistant's URL settings from here on.
     """
     secret = entry.data.get(CONF_FORWARDER_SECRET)
     if not secret:
@@ -176,25 +164,6 @@ async def async_setup_receiving(hass: HomeAssistant, entry: OneNceConfigEntry) -
             entry, data={**entry.data, CONF_FORWARDER_SECRET: secret}
         )
     _register_webhook(hass, entry.entry_id, secret)
-    receiver = Receiver(
-        inbox=Inbox(
-            hass,
-            _inbox_path(hass, entry.entry_id),
-            partial(async_fire_sms_received, hass, entry),
-        ),
-        membership=SimMembership(hass, entry),
-        health=ForwarderHealth(),
-    )
-    await receiver.inbox.async_load()
-    receivers = hass.data.setdefault(DATA_RECEIVERS, {})
-    receivers[entry.entry_id] = receiver
-
-    async def async_stop_receiving() -> None:
-        if receivers.get(entry.entry_id) is receiver:
-            del receivers[entry.entry_id]
-        await receiver.inbox.async_close()
-
-    entry.async_on_unload(async_stop_receiving)
 
     @callback
     def core_config_updated(_event: Event[Any]) -> None:
@@ -282,28 +251,11 @@ async def _async_create_cloudhook(
     return True
 
 
-async def async_remove_receiving(hass: HomeAssistant, entry: OneNceConfigEntry) -> None:
-    """Forget a removed entry: webhook, cloudhook, repair issue and stored messages."""
+async def async_remove_address(hass: HomeAssistant, entry: OneNceConfigEntry) -> None:
+    """Forget a removed entry's addresses: webhook, cloudhook and repair issue."""
     if secret := entry.data.get(CONF_FORWARDER_SECRET):
         webhook.async_unregister(hass, webhook_id_for(secret))
         if entry.data.get(CONF_CLOUDHOOK_URL) and (cloud := _cloud(hass)):
             with suppress(cloud.CloudNotAvailable):
                 await cloud.async_delete_cloudhook(hass, webhook_id_for(secret))
     ir.async_delete_issue(hass, DOMAIN, _issue_id(entry))
-    path = _inbox_path(hass, entry.entry_id)
-    for leftover in (path, path.with_name(f"{path.name}.new")):
-        await hass.async_add_executor_job(partial(leftover.unlink, missing_ok=True))
-
-
-def forwarder_diagnostics(
-    hass: HomeAssistant, entry: OneNceConfigEntry
-) -> dict[str, Any]:
-    """Describe the receiving side: addresses masked, counts in full."""
-    secret = str(entry.data.get(CONF_FORWARDER_SECRET, ""))
-    receiver = get_receiver(hass, entry.entry_id)
-    return {
-        "forwarder_url": masked(forwarder_url(hass, secret)),
-        "cloudhook_url": masked(entry.data.get(CONF_CLOUDHOOK_URL)),
-        "requests": receiver.health.as_dict() if receiver else None,
-        "inbox": receiver.inbox.stats if receiver else None,
-    }

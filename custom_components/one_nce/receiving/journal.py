@@ -26,7 +26,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.json import json_bytes
 from homeassistant.util.json import json_loads
 
-from .const import LOGGER
+from ..const import LOGGER
 
 type Record = dict[str, Any]
 

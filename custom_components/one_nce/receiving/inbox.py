@@ -1,15 +1,21 @@
-"""De-duplication and reassembly of what the forwarder pushes, kept across restarts.
+"""The one door for what 1NCE tells about SMS: de-duplicated, reassembled, announced.
 
-1NCE retries every message until it hears a 2xx, so the same SMS can arrive
-more than once, and a long SMS arrives as parts, in any order, maybe each twice.
-The inbox remembers every id it accepted for longer than 1NCE retries, keeps
-parts until their message is complete, and hands each message on once:
-complete, or after a timeout with what did arrive (`complete` False) rather
-than never. Every accepted part is in the journal before the request that
-brought it is answered, so a restart between two parts loses nothing.
+Every MO SMS part and every delivery report comes in here, whichever channel
+found it: pushed to the forwarder, or read back by polling. 1NCE retries
+every push until it hears a 2xx, so the same SMS can arrive more than once;
+a long SMS arrives as parts, in any order, maybe each twice; the same final
+delivery report may be pushed and polled. The inbox remembers every id it
+accepted for longer than 1NCE retries, keeps parts until their message is
+complete, and hands each message and each report status on once: complete,
+or after a timeout with what did arrive (`complete` False) rather than never.
 
-Delivery reports are remembered the same way, per SMS and status, so that the
-same final report, pushed by 1NCE and also found by polling, fires once.
+What "once" promises: every accepted part and report is in the journal
+before the request that brought it is answered, so nothing 1NCE was told
+"stored" is lost, and a message is handed on before the journal notes that
+it was. If Home Assistant is killed between the two (the moment it takes to
+write one more line), the message is handed on again after the restart. So:
+exactly once while Home Assistant runs, at least once across a crash, never
+zero times; automations that must not act twice can use `sms_id` as the key.
 """
 
 from __future__ import annotations
@@ -29,8 +35,8 @@ from homeassistant.helpers.event import (
 from homeassistant.helpers.start import async_at_started
 from homeassistant.util import dt as dt_util
 
-from .api.forwarder import FINAL_STATUSES, DeliveryStatus, MoSms
-from .const import LOGGER
+from ..api import FINAL_STATUSES, DeliveryReport, DeliveryStatus, MoSms, SmsId
+from ..const import LOGGER
 from .journal import Journal, Record
 
 # Longer than the 24 hours for which 1NCE retries a message.
@@ -44,11 +50,15 @@ PRUNE_INTERVAL: Final = timedelta(hours=1)
 _FINAL: Final = frozenset(status.value for status in FINAL_STATUSES)
 
 
+class InboxClosedError(OSError):
+    """The inbox was closed (its entry unloaded): nothing can be stored now."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StoredPart:
     """One part of an MO SMS as the inbox keeps it; the payload is still encoded."""
 
-    sms_id: int
+    sms_id: SmsId
     number: int
     payload: str
     dcs: int
@@ -105,10 +115,20 @@ def _optional_text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def _id(value: Any) -> SmsId:
+    """Read an SMS id back: releases before 0.2 stored them as JSON numbers."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError("not an SMS id")
+    text = str(value).strip()
+    if not text:
+        raise ValueError("empty SMS id")
+    return text
+
+
 def _part_from_record(record: Record) -> StoredPart:
     """Read a stored part back; a record that does not fit raises."""
     return StoredPart(
-        sms_id=int(record["id"]),
+        sms_id=_id(record["id"]),
         number=int(record["part"]),
         payload=str(record["payload"]),
         dcs=int(record["dcs"]),
@@ -119,29 +139,79 @@ def _part_from_record(record: Record) -> StoredPart:
     )
 
 
+def _report_key(iccid: str, sms_id: SmsId) -> str:
+    return f"{iccid}/{sms_id}"
+
+
+def _report_record(report: DeliveryReport, at: float) -> Record:
+    """Describe a report as the journal keeps it until it is announced."""
+    return {
+        "type": "report",
+        "sms": _report_key(report.iccid, report.sms_id),
+        "status": report.status.value,
+        "at": at,
+        "status_id": report.status_id,
+        "submitted": _isoformat(report.submit_date),
+        "final": _isoformat(report.final_date),
+    }
+
+
+def _isoformat(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _report_from_record(record: Record) -> DeliveryReport:
+    """Read a stored report back, to announce it if a crash came first."""
+    iccid, _, sms_id = str(record["sms"]).partition("/")
+    return DeliveryReport(
+        sms_id=_id(sms_id),
+        iccid=iccid,
+        endpoint_id=None,
+        organisation_id=None,
+        status=DeliveryStatus(record["status"]),
+        status_id=int(record["status_id"]),
+        submit_date=_parse_date(record.get("submitted")),
+        final_date=_parse_date(record.get("final")),
+    )
+
+
+def _parse_date(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    parsed = dt_util.parse_datetime(str(value))
+    if parsed is None:
+        raise ValueError("unreadable date")
+    return parsed
+
+
 class Inbox:
     """What one account has received: seen ids, open long SMS, reported SMS.
 
-    `on_message` is called once per message, from the event loop, after the
-    message is stored.
+    `on_message` and `on_report` are called once each per message and report
+    status (see the module doc), from the event loop, after it is stored.
     """
 
     def __init__(
         self,
         hass: HomeAssistant,
         path: Path,
-        on_message: Callable[[InboundSms], None],
         *,
+        on_message: Callable[[InboundSms], None],
+        on_report: Callable[[DeliveryReport], None],
         timeout: timedelta = REASSEMBLY_TIMEOUT,
     ) -> None:
         """Prepare an empty inbox; `async_load` fills it from the journal."""
         self._hass = hass
         self._on_message = on_message
+        self._on_report = on_report
         self._timeout = timeout
         self._journal = Journal(hass, path, self._snapshot)
-        self._seen: dict[int, float] = {}
+        self._seen: dict[SmsId, float] = {}
         self._groups: dict[str, _Group] = {}
         self._reports: dict[str, dict[str, float]] = {}
+        # Reports stored but not yet announced: only after a crash between
+        # the two, until Home Assistant has started again.
+        self._unannounced: dict[tuple[str, str], Record] = {}
         self._cancel_start: CALLBACK_TYPE | None = None
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._closed = False
@@ -197,6 +267,7 @@ class Inbox:
         that arrive at the same time are all written, and the first one
         stored counts: taking a part in is idempotent.
         """
+        self._raise_if_closed()
         if sms.sms_id in self._seen:
             return False
         info = sms.multi_part
@@ -217,37 +288,57 @@ class Inbox:
             partial(self._commit_part, key, group, part),
         )
 
-    async def async_claim_report(
-        self,
-        iccid: str,
-        sms_id: int,
-        status: DeliveryStatus,
-        on_claimed: Callable[[], None],
+    async def async_accept_report(
+        self, report: DeliveryReport, *, source: str = "push"
     ) -> bool:
-        """Record a delivery report unless it is known; True if it was new.
+        """Store and announce a delivery report unless it is known; True if new.
 
         A status seen before for the SMS is known, and so is every status
-        after a final one. `on_claimed` runs once the record is stored.
+        after a final one, whether it was pushed or polled (`source`, for
+        the log); that is kept for 8 days, across restarts. Raises if the
+        report could not be stored (then nothing was announced).
         """
-        key = f"{iccid}/{sms_id}"
-        if not self._report_is_new(key, status):
+        self._raise_if_closed()
+        key = _report_key(report.iccid, report.sms_id)
+        if not self._report_is_new(key, report.status):
+            LOGGER.debug(
+                "Delivery report %s for SMS %s (%s) known",
+                report.status,
+                report.sms_id,
+                source,
+            )
             return False
         at = dt_util.utcnow().timestamp()
 
         @callback
         def commit() -> bool:
-            if not self._report_is_new(key, status):
+            if not self._report_is_new(key, report.status):
                 return False  # the same report, stored at the same time, came first
-            self._reports.setdefault(key, {})[status.value] = at
-            on_claimed()
+            self._reports.setdefault(key, {})[report.status.value] = at
+            self._announce_report(key, report)
             return True
 
-        record = {"type": "report", "sms": key, "status": status.value, "at": at}
-        return await self._journal.write(record, commit)
+        return await self._journal.write(_report_record(report, at), commit)
+
+    def _raise_if_closed(self) -> None:
+        if self._closed:
+            raise InboxClosedError("the inbox is closed")
 
     def _report_is_new(self, key: str, status: DeliveryStatus) -> bool:
         known = self._reports.get(key, {})
         return status.value not in known and _FINAL.isdisjoint(known)
+
+    @callback
+    def _announce_report(self, key: str, report: DeliveryReport) -> None:
+        """Hand a stored report on, then note in the journal that it was."""
+        self._unannounced.pop((key, report.status.value), None)
+        try:
+            self._on_report(report)
+        except Exception:
+            LOGGER.exception("Error announcing a delivery report from 1NCE")
+        self._journal.append(
+            {"type": "reported", "sms": key, "status": report.status.value}
+        )
 
     def _replay(self, record: Record) -> None:
         """Apply one journal record to the state, oldest first."""
@@ -266,10 +357,18 @@ class Inbox:
             case "done":
                 self._groups.pop(str(record["group"]), None)
             case "seen":
-                self._seen[int(record["id"])] = float(record["at"])
+                self._seen[_id(record["id"])] = float(record["at"])
             case "report":
-                statuses = self._reports.setdefault(str(record["sms"]), {})
-                statuses[str(record["status"])] = float(record["at"])
+                key, status = str(record["sms"]), str(record["status"])
+                at = float(record["at"])
+                # Reports stored before 0.2 carry no details: those releases
+                # announced a report before going on, so it was announced.
+                if "status_id" in record:
+                    _report_from_record(record)  # readable, or the record is skipped
+                    self._unannounced[(key, status)] = record
+                self._reports.setdefault(key, {})[status] = at
+            case "reported":
+                self._unannounced.pop((str(record["sms"]), str(record["status"])), None)
             case _:
                 raise ValueError("unknown record type")
 
@@ -291,7 +390,10 @@ class Inbox:
             for part in group.parts.values()
         )
         records.extend(
-            {"type": "report", "sms": key, "status": status, "at": at}
+            self._unannounced.get(
+                (key, status),
+                {"type": "report", "sms": key, "status": status, "at": at},
+            )
             for key, statuses in self._reports.items()
             for status, at in statuses.items()
         )
@@ -309,6 +411,11 @@ class Inbox:
             key: statuses
             for key, statuses in self._reports.items()
             if max(statuses.values()) >= oldest_report
+        }
+        self._unannounced = {
+            (key, status): record
+            for (key, status), record in self._unannounced.items()
+            if key in self._reports
         }
 
     @callback
@@ -348,13 +455,17 @@ class Inbox:
 
     @callback
     def _finish(self, key: str) -> None:
-        """Hand a message on, complete or not, and mark it done in the journal."""
+        """Hand a message on, complete or not, then note it done in the journal.
+
+        In this order: a crash between the two hands it on again after the
+        restart, where the other order would lose it. The note goes out with
+        the journal's next write, which starts at once.
+        """
         group = self._groups.pop(key)
         if group.cancel_timer is not None:
             group.cancel_timer()
             group.cancel_timer = None
         parts = tuple(group.parts[number] for number in sorted(group.parts))
-        self._journal.append({"type": "done", "group": key})
         message = InboundSms(
             iccid=group.iccid,
             parts=parts,
@@ -365,11 +476,14 @@ class Inbox:
             self._on_message(message)
         except Exception:
             LOGGER.exception("Error announcing an SMS received from 1NCE")
+        self._journal.append({"type": "done", "group": key})
 
     @callback
     def _finish_due(self, _hass: HomeAssistant) -> None:
-        """Finish the messages that are whole or overdue; time the others."""
+        """Announce what a crash left unannounced; time the incomplete messages."""
         self._cancel_start = None
+        for (key, _status), record in list(self._unannounced.items()):
+            self._announce_report(key, _report_from_record(record))
         now = dt_util.utcnow().timestamp()
         for key, group in list(self._groups.items()):
             if len(group.parts) >= group.total or (

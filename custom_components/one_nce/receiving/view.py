@@ -15,7 +15,10 @@ the address, whose last segment is the secret.
 
 Home Assistant's webhook component cannot carry this: it accepts no PATCH and
 answers 200 when a handler fails. A webhook (for a Nabu Casa cloudhook) takes
-the POST path only; see `forwarder_setup`.
+the POST path only; see `address`.
+
+This is the first step of the one-way path of a pushed message: view ->
+`api.forwarder` parse -> membership -> inbox -> announce.
 """
 
 from __future__ import annotations
@@ -28,21 +31,20 @@ from aiohttp import hdrs, web
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import CoreState, HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 from homeassistant.util.json import json_loads
 
-from .api.forwarder import (
+from ..api import DeliveryReport
+from ..api.forwarder import (
     ForwarderPayloadError,
     parse_delivery_report,
     parse_mo_sms,
 )
-from .const import CONF_FORWARDER_SECRET, DOMAIN, FORWARDER_PATH, LOGGER
-from .coordinator import OneNceConfigEntry
-from .events import async_dispatch_delivery_report
-from .forwarder_health import Outcome
+from ..const import CONF_FORWARDER_SECRET, DOMAIN, FORWARDER_PATH, LOGGER
+from ..coordinator import OneNceConfigEntry
+from .health import Outcome
 from .membership import Membership
-from .receiver import Receiver, get_receiver
+from .receiver import Receiver
 
 MAX_BODY: Final = 64 * 1024
 
@@ -116,16 +118,15 @@ async def async_handle_request(
     if entry is None:
         LOGGER.debug("Refused a forwarder request: unknown address")
         return web.Response(status=HTTPStatus.NOT_FOUND)
-    receiver = get_receiver(hass, entry.entry_id)
     if (
-        receiver is None
-        or entry.state is not ConfigEntryState.LOADED
+        entry.state is not ConfigEntryState.LOADED
         or hass.state is not CoreState.running
     ):
         LOGGER.debug("Refused a forwarder request: %s is not ready", entry.title)
         return web.Response(status=HTTPStatus.SERVICE_UNAVAILABLE)
+    receiver = entry.runtime_data.receiver
     try:
-        new = await _async_receive(hass, entry, receiver, request, delivery_report)
+        new = await _async_receive(receiver, request, delivery_report)
     except _RefusedError as refused:
         LOGGER.debug(
             "Refused a forwarder request for %s (%s): %s",
@@ -140,24 +141,17 @@ async def async_handle_request(
 
 
 async def _async_receive(
-    hass: HomeAssistant,
-    entry: OneNceConfigEntry,
-    receiver: Receiver,
-    request: web.Request,
-    delivery_report: bool,
+    receiver: Receiver, request: web.Request, delivery_report: bool
 ) -> bool:
     """Take one message through the pipeline; True if it was new."""
     data = await _async_read_json(request)
     try:
-        if delivery_report:
-            report = parse_delivery_report(data)
-            iccid, organisation_id = report.iccid, report.organisation_id
-        else:
-            sms = parse_mo_sms(data)
-            iccid, organisation_id = sms.iccid, sms.organisation_id
+        message = parse_delivery_report(data) if delivery_report else parse_mo_sms(data)
     except ForwarderPayloadError as err:
         raise _RefusedError(HTTPStatus.UNPROCESSABLE_ENTITY, err.reason) from None
-    membership = await receiver.membership.async_check(iccid, organisation_id)
+    membership = await receiver.membership.async_check(
+        message.iccid, message.organisation_id
+    )
     if membership is Membership.FOREIGN:
         raise _RefusedError(
             HTTPStatus.FORBIDDEN, "SIM or organisation not in this account"
@@ -165,20 +159,10 @@ async def _async_receive(
     if membership is Membership.UNKNOWN:
         raise _RefusedError(HTTPStatus.SERVICE_UNAVAILABLE, "SIM list unavailable")
     try:
-        if delivery_report:
-            return await async_dispatch_delivery_report(
-                hass,
-                entry,
-                iccid=report.iccid,
-                sms_id=report.sms_id,
-                status=report.status,
-                status_id=report.status_id,
-                submit_date=report.submit_date,
-                final_date=report.final_date,
-                source="push",
-            )
-        return await receiver.inbox.async_accept(sms)
-    except (OSError, HomeAssistantError) as err:
+        if isinstance(message, DeliveryReport):
+            return await receiver.inbox.async_accept_report(message, source="push")
+        return await receiver.inbox.async_accept(message)
+    except OSError as err:
         LOGGER.warning("Could not store a message from 1NCE, which will retry: %s", err)
         raise _RefusedError(HTTPStatus.SERVICE_UNAVAILABLE, "could not store") from None
 

@@ -15,10 +15,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
-from .coordinator import OneNceConfigEntry
+from ..api import OneNceClient, Sim
 
 REFRESH_GUARD: Final = timedelta(minutes=1)
 
@@ -33,12 +35,25 @@ class Membership(StrEnum):
 
 
 class SimMembership:
-    """Check SIMs and organisations against one account."""
+    """Check SIMs and organisations against one account.
 
-    def __init__(self, hass: HomeAssistant, entry: OneNceConfigEntry) -> None:
+    It reads the account's SIM list (`fleet`) and who the credentials belong
+    to (`client`), and asks the list again through `fleet`; it knows nothing
+    else of the entry.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        fleet: DataUpdateCoordinator[dict[str, Sim]],
+        client: OneNceClient,
+    ) -> None:
         """Start without any forced refresh behind us."""
         self._hass = hass
         self._entry = entry
+        self._fleet = fleet
+        self._client = client
         self._refresh: asyncio.Task[None] | None = None
         self._last_refresh: datetime | None = None
 
@@ -48,7 +63,7 @@ class SimMembership:
         Only decidable when both sides name one: 1NCE's token answer only
         sometimes carries the organisation id, and a message may omit it.
         """
-        info = self._entry.runtime_data.client.token_info
+        info = self._client.token_info
         if organisation_id is None or info is None or info.organisation_id is None:
             return False
         return str(organisation_id) != info.organisation_id.strip()
@@ -57,7 +72,7 @@ class SimMembership:
         """Tell whether the SIM (and organisation) belong to this account."""
         if self.foreign_organisation(organisation_id):
             return Membership.FOREIGN
-        fleet = self._entry.runtime_data.fleet
+        fleet = self._fleet
         if iccid in fleet.data:
             return Membership.MEMBER
         await self._async_refresh_once()
@@ -82,6 +97,6 @@ class SimMembership:
 
     async def _async_refresh(self) -> None:
         try:
-            await self._entry.runtime_data.fleet.async_refresh()
+            await self._fleet.async_refresh()
         finally:
             self._refresh = None

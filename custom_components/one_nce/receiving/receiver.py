@@ -1,0 +1,71 @@
+"""What one loaded entry needs to receive pushed messages, opened and closed with it.
+
+The forwarder's view and webhooks are registered once for the whole domain
+and outlive every entry; at request time they find the entry's receiver in
+its runtime data, there only while it is loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import STORAGE_DIR
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+
+from ..api import OneNceClient, Sim
+from ..const import DOMAIN
+from .announce import Announcer
+from .health import ForwarderHealth
+from .inbox import Inbox
+from .membership import SimMembership
+
+
+@dataclass(slots=True, kw_only=True)
+class Receiver:
+    """One loaded account's inbox, SIM check and request counts."""
+
+    inbox: Inbox
+    membership: SimMembership
+    health: ForwarderHealth
+
+    async def async_close(self) -> None:
+        """Stop taking messages in; what is stored stays for the next load."""
+        await self.inbox.async_close()
+
+
+def inbox_path(hass: HomeAssistant, entry_id: str) -> Path:
+    """Where an entry's inbox journal lives (in `.storage`, beside HA's own)."""
+    return Path(hass.config.path(STORAGE_DIR, f"{DOMAIN}.{entry_id}.inbox"))
+
+
+async def async_open_receiver(
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    fleet: DataUpdateCoordinator[dict[str, Sim]],
+    client: OneNceClient,
+) -> Receiver:
+    """Load the entry's inbox and make it ready to take messages in."""
+    announcer = Announcer(hass, entry.entry_id)
+    receiver = Receiver(
+        inbox=Inbox(
+            hass,
+            inbox_path(hass, entry.entry_id),
+            on_message=announcer.sms_received,
+            on_report=announcer.delivery_report,
+        ),
+        membership=SimMembership(hass, entry, fleet, client),
+        health=ForwarderHealth(),
+    )
+    await receiver.inbox.async_load()
+    return receiver
+
+
+async def async_remove_inbox(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete a removed entry's stored messages (and a half-written copy)."""
+    path = inbox_path(hass, entry_id)
+    for leftover in (path, path.with_name(f"{path.name}.new")):
+        await hass.async_add_executor_job(partial(leftover.unlink, missing_ok=True))
