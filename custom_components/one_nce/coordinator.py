@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-import math
+from datetime import datetime, timedelta
+from functools import partial
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -48,6 +48,7 @@ from .const import (
 )
 from .delivery import DeliveryTracker
 from .limits import LimitsCoordinator
+from .polling.details_schedule import DetailSchedule, SimFailure, TickResult
 from .receiving.receiver import Receiver
 from .usage import UsageCoordinator
 
@@ -61,14 +62,6 @@ SLOWDOWN_RELIEF = timedelta(minutes=15)
 # chosen interval if that is longer: a daily list must not become a four-day
 # one, and SIMs appearing or leaving should not wait hours for it.
 MAX_SLOWED_LIST_INTERVAL = timedelta(hours=1)
-# This many SIMs failing one after another, with no success between, is 1NCE
-# struggling rather than a few bad SIMs (fewer in smaller fleets: all of them).
-STRUGGLING_STREAK = 3
-# Sorts before any time a SIM's details were fetched at.
-_NEVER = datetime.min.replace(tzinfo=UTC)
-# Probes of struggling details are at most this far apart, whatever the list
-# interval: recovery should show within minutes, not a list interval later.
-MAX_PROBE_GAP = timedelta(minutes=15)
 
 
 @dataclass(slots=True)
@@ -205,19 +198,6 @@ class SimDetails:
     last_event_known: bool = False
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SimFailure:
-    """When a SIM whose details failed may be asked again.
-
-    `after_poll` is set for a SIM 1NCE said it does not know: it waits until
-    the list was read again (which drops it if it left the account).
-    """
-
-    failures: int
-    retry_at: datetime
-    after_poll: int | None = None
-
-
 def _list_state(sim: Sim) -> tuple[object, ...]:
     """Pick the list fields whose change makes fetching the details urgent.
 
@@ -242,19 +222,11 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
     Each SIM costs three requests (SMS quota, data quota, status), and a fourth
     (its newest event) while its last-event sensor is enabled. Every SIM is
     refreshed once per detail interval, spread evenly over it, so the load is
-    3 x N requests per interval at a steady rate and never a burst. A SIM
-    whose list state changed (on/off, quota level, SMS volume, device) or that
-    was asked for jumps the queue, longest unread first, within the same
-    per-tick budget: urgent work takes the place of the catch-up batch, never
-    adds to it.
-
-    When 1NCE struggles the tick asks less, never more: a SIM whose details
-    fail is asked again after 1, 2, 4 ... minutes (at most a detail interval);
-    nothing is asked while the list fails (its poll notices when 1NCE is back);
-    details failing across the board are probed one SIM at a time, 1, 2, 4 ...
-    minutes apart (at most 15), until one answers; and batches shrink while
-    1NCE asks to slow down. Whatever the backlog afterwards, no tick asks for
-    more SIMs than the normal catch-up.
+    3 x N requests per interval at a steady rate and never a burst. Which SIMs
+    a tick asks for, and how it backs off, probes and logs when 1NCE
+    struggles, is `DetailSchedule`'s (polling/details_schedule.py); this
+    coordinator fetches what it chooses and tells it how that went. Nothing
+    is asked while the list fails: its poll notices when 1NCE is back.
     """
 
     config_entry: OneNceConfigEntry
@@ -272,22 +244,14 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
         self.detail_interval = timedelta(
             minutes=entry.options.get(CONF_DETAIL_INTERVAL, DEFAULT_DETAIL_INTERVAL)
         )
-        self.failed: dict[str, SimFailure] = {}
-        self._urgent: set[str] = set()
-        self._event_watchers: set[str] = set()
-        self._events_due: set[str] = set()
-        self._list_states: dict[str, tuple[object, ...]] = {}
-        # SIMs failing since the warning that SIMs fail, and every SIM that
-        # failed meanwhile: when none fails any more, that is logged once.
-        self._failing: set[str] = set()
-        self._failed_meanwhile: set[str] = set()
-        self._warned = False
-        # SIMs that newly failed since the last success, to tell an outage of
-        # 1NCE's details from a few bad SIMs.
-        self._streak: set[str] = set()
-        self._struggling = False
-        self._probe_gap = DETAIL_TICK
-        self._probe_at = dt_util.utcnow()
+        self.schedule = DetailSchedule(
+            tick=DETAIL_TICK,
+            interval=self.detail_interval,
+            catch_up=DETAIL_CATCH_UP_BATCH,
+            list_interval=fleet.base_interval,
+            logger=LOGGER,
+            now=dt_util.utcnow(),
+        )
         # State words this client does not know, warned about once each.
         self._unknown_words: set[tuple[str, str]] = set()
         super().__init__(
@@ -298,38 +262,26 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
             update_interval=DETAIL_TICK,
         )
 
+    @property
+    def failed(self) -> dict[str, SimFailure]:
+        """The SIMs whose details failed, and when each may be asked again."""
+        return self.schedule.failed
+
     def note_fleet_update(self) -> None:
         """Queue SIMs whose list state changed since the last fleet poll."""
-        fleet = self.fleet.data
-        if not fleet:
-            # 1NCE's glitch far likelier than every SIM leaving at once (see
-            # entity.sims_that_left): forget nothing, so no SIM counts as new.
-            return
-        for iccid, sim in fleet.items():
-            state = _list_state(sim)
-            previous = self._list_states.get(iccid)
-            if previous is not None and previous != state:
-                self._urgent.add(iccid)
-            self._list_states[iccid] = state
-        for gone in set(self._list_states) - set(fleet):
-            del self._list_states[gone]
-        self._urgent &= set(fleet)
-        if self._struggling and self.fleet.last_update_success:
-            # The list answering is a hint that 1NCE is back: probe at once.
-            self._probe_at = min(self._probe_at, dt_util.utcnow())
+        self.schedule.note_list(
+            {iccid: _list_state(sim) for iccid, sim in (self.fleet.data or {}).items()},
+            list_ok=self.fleet.last_update_success,
+            now=dt_util.utcnow(),
+        )
 
     def request_soon(self, iccid: str) -> None:
         """Refresh one SIM's details at the next tick (e.g. after a change).
 
         Asked for by a person or an action, it skips the SIM's back-off once
-        (should it fail again, its back-off goes on growing), and while 1NCE's
-        details struggle it is the next probe. Asked for while the SIM is
-        being fetched, it is fetched again: the change may have come too late
-        for the answer on its way.
+        (should it fail again, its back-off goes on growing).
         """
-        self._urgent.add(iccid)
-        if self._struggling:
-            self._probe_at = min(self._probe_at, dt_util.utcnow())
+        self.schedule.request_soon(iccid, dt_util.utcnow())
 
     @callback
     def async_watch_events(self, iccid: str) -> CALLBACK_TYPE:
@@ -339,15 +291,8 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
         only while it is enabled; its newest event is read alone at the next
         tick rather than waiting up to a whole detail interval.
         """
-        self._event_watchers.add(iccid)
-        self._events_due.add(iccid)
-
-        @callback
-        def unwatch() -> None:
-            self._event_watchers.discard(iccid)
-            self._events_due.discard(iccid)
-
-        return unwatch
+        self.schedule.watch_events(iccid)
+        return partial(self.schedule.unwatch_events, iccid)
 
     def not_asked(self) -> set[str]:
         """Name the listed SIMs whose details were neither fetched nor failed yet."""
@@ -360,62 +305,6 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
             and iccid not in self.failed
             and iccid in (self.data or {})
         )
-
-    def _may_ask(self, iccid: str, now: datetime) -> bool:
-        """Whether the SIM's back-off (if it failed) has run out, or it is urgent."""
-        failure = self.failed.get(iccid)
-        if failure is None or iccid in self._urgent:
-            return True
-        if failure.after_poll is not None and self.fleet.polls <= failure.after_poll:
-            return False
-        # Half a tick's slack, as for staleness below.
-        return now >= failure.retry_at - DETAIL_TICK / 2
-
-    def _select(self, now: datetime) -> list[str]:
-        fleet = self.fleet.data or {}
-        sims = [iccid for iccid in fleet if self._may_ask(iccid, now)]
-        known = self.data or {}
-        # Longest unread first, never read before anything.
-        unread_since = {
-            iccid: known[iccid].fetched_at if iccid in known else _NEVER
-            for iccid in sims
-        }
-        urgent = sorted(
-            (iccid for iccid in sims if iccid in self._urgent),
-            key=unread_since.__getitem__,
-        )
-        retry = [iccid for iccid in sims if iccid in self.failed]
-        never = [iccid for iccid in sims if iccid not in known]
-        stale = sorted(
-            (
-                iccid
-                for iccid in sims
-                if iccid in known
-                # Half a tick's slack: ticks come a few milliseconds early or
-                # late, and a strict comparison would add a whole tick.
-                and now - known[iccid].fetched_at
-                >= self.detail_interval - DETAIL_TICK / 2
-            ),
-            key=unread_since.__getitem__,
-        )
-        if self._struggling:
-            if now < self._probe_at - DETAIL_TICK / 2:
-                return []
-            # Probe with a SIM that worked before, if one is due: a SIM that
-            # fails on its own would keep the probe failing.
-            healthy = [iccid for iccid in [*never, *stale] if iccid not in self.failed]
-            return list(dict.fromkeys([*urgent, *healthy, *retry]))[:1]
-        # Enough per tick to cover the fleet once per interval; more while
-        # SIMs have never been fetched, so a new setup fills in quickly, and
-        # room for urgent SIMs on top of the steady share within that batch.
-        steady = math.ceil(len(fleet) * (DETAIL_TICK / self.detail_interval))
-        budget = max(
-            steady,
-            min(steady + len(urgent), DETAIL_CATCH_UP_BATCH),
-            DETAIL_CATCH_UP_BATCH if never else 0,
-        )
-        budget = math.ceil(budget / self.fleet.slowdown)
-        return list(dict.fromkeys([*urgent, *retry, *never, *stale]))[:budget]
 
     async def _fetch(self, iccid: str, now: datetime) -> SimDetails:
         sms_quota, data_quota, connectivity, (last_event, known) = await gather_all(
@@ -440,8 +329,7 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
         cost the SIM its volumes. What stops everything (refused credentials,
         1NCE asking to slow down) still does.
         """
-        self._events_due.discard(iccid)
-        if iccid not in self._event_watchers:
+        if not self.schedule.reads_events(iccid):
             return None, False
         try:
             events = await self.client.async_get_events(iccid, page_size=1)
@@ -461,7 +349,7 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
 
         Returns how long 1NCE asked us to wait, as `_check_errors` does.
         """
-        due = [iccid for iccid in self._events_due if iccid in data]
+        due = self.schedule.events_due(data)
         results = await asyncio.gather(
             *(self._fetch_last_event(iccid) for iccid in due), return_exceptions=True
         )
@@ -494,52 +382,42 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
             for iccid, details in (self.data or {}).items()
             if iccid in fleet
         }
-        for gone in set(self.failed) - set(fleet):
-            del self.failed[gone]
-        self._failing &= set(fleet)
-        self._failed_meanwhile &= set(fleet)
-        self._streak &= set(fleet)
-        selected = self._select(now)
-        # Asked for from here on, a SIM is asked again: its answer may be older
-        # than the change that made someone ask.
-        self._urgent.difference_update(selected)
+        self.schedule.forget_absent(fleet)
+        selected = self.schedule.select(
+            now,
+            list(fleet),
+            {iccid: details.fetched_at for iccid, details in data.items()},
+            slowdown=self.fleet.slowdown,
+            polls=self.fleet.polls,
+        )
         results = await asyncio.gather(
             *(self._fetch(iccid, now) for iccid in selected), return_exceptions=True
         )
-        errors: list[BaseException] = []
-        new_failures: list[tuple[str, BaseException]] = []
-        succeeded = False
+        fetched: list[str] = []
+        not_found: dict[str, BaseException] = {}
+        failed: dict[str, BaseException] = {}
         for iccid, result in zip(selected, results, strict=True):
             if isinstance(result, SimDetails):
                 data[iccid] = result
-                succeeded = True
-                self.failed.pop(iccid, None)
-                if iccid in self._failing:
-                    self._failing.discard(iccid)
-                    LOGGER.debug("Details of SIM %s are fetched again", iccid)
+                fetched.append(iccid)
                 self._note_unknown_words(result)
-                continue
-            if isinstance(result, OneNceNotFoundError):
-                # The SIM probably left the account: the next list poll tells.
+            elif isinstance(result, OneNceNotFoundError):
                 data.pop(iccid, None)
-                self._failing.discard(iccid)
-                self._failed_meanwhile.discard(iccid)
-                self._back_off(iccid, now, until_listed=True)
-                LOGGER.debug("1NCE does not know SIM %s: %s", iccid, result)
-                continue
-            if iccid not in self._failing:
-                new_failures.append((iccid, result))
-                LOGGER.debug(
-                    "Details of SIM %s could not be fetched: %s", iccid, result
-                )
-            self._back_off(iccid, now)
-            errors.append(result)
+                not_found[iccid] = result
+            else:
+                failed[iccid] = result
+        errors = list(failed.values())
         if any(isinstance(error, OneNceRateLimitError) for error in errors):
             self.fleet.note_rate_limited()
         # Refused credentials and bugs surface here, before anything is logged.
         wait = self._check_errors(errors)
-        self._judge(now, succeeded=succeeded, errors=errors, new_failures=new_failures)
-        if not self._struggling:
+        self.schedule.record(
+            now,
+            TickResult(fetched=fetched, not_found=not_found, failed=failed),
+            fleet_size=len(fleet),
+            polls=self.fleet.polls,
+        )
+        if not self.schedule.struggling:
             wait = max(wait, await self._fetch_events_due(data))
         self.fleet.note_no_rate_limit()
         self.update_interval = max(DETAIL_TICK, wait)
@@ -569,113 +447,6 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
                     kind,
                     text,
                 )
-
-    def _back_off(
-        self, iccid: str, now: datetime, *, until_listed: bool = False
-    ) -> None:
-        """Ask a failing SIM again after 1, 2, 4 ... minutes, at most an interval."""
-        previous = self.failed.get(iccid)
-        failures = previous.failures + 1 if previous else 1
-        delay = min(DETAIL_TICK * 2 ** min(failures - 1, 20), self.detail_interval)
-        self.failed[iccid] = SimFailure(
-            failures=failures,
-            retry_at=now + delay,
-            after_poll=self.fleet.polls if until_listed else None,
-        )
-
-    def _judge(
-        self,
-        now: datetime,
-        *,
-        succeeded: bool,
-        errors: list[BaseException],
-        new_failures: list[tuple[str, BaseException]],
-    ) -> None:
-        """Tell a few failing SIMs from failing details; log each change once.
-
-        SIMs starting to fail are logged once, and once more when none fails
-        any more; single SIMs only at debug level, so that a partial outage
-        of a large fleet is two lines, not two per SIM. SIMs failing one after
-        another with no success between are 1NCE's details failing as a
-        whole: logged once (instead of, not besides, the first), probed one
-        SIM at a time until one answers, which is logged once as well.
-        """
-        self._failing.update(iccid for iccid, _ in new_failures)
-        self._failed_meanwhile.update(iccid for iccid, _ in new_failures)
-        if self._struggling:
-            if succeeded:
-                self._struggling = False
-                self._streak.clear()
-                # The outage's failures end with it: a SIM failing again now
-                # fails on its own, and starts a warning of its own.
-                self._end_failing()
-                LOGGER.info("Details of SIMs are fetched from 1NCE again")
-            elif errors:
-                self._probe_gap = min(
-                    self._probe_gap * 2, self.fleet.base_interval, MAX_PROBE_GAP
-                )
-                self._probe_at = now + self._probe_gap
-            return
-        if succeeded:
-            self._streak.clear()
-        else:
-            self._streak.update(iccid for iccid, _ in new_failures)
-        threshold = min(STRUGGLING_STREAK, len(self.fleet.data or {}))
-        if new_failures and not succeeded and len(self._streak) >= threshold:
-            self._start_struggling(now, new_failures[0])
-        elif new_failures and not self._warned:
-            self._warned = True
-            self._warn_failing(new_failures)
-        elif self._warned and not self._failing:
-            if len(self._failed_meanwhile) == 1:
-                [iccid] = self._failed_meanwhile
-                LOGGER.info("Details of SIM %s are fetched again", iccid)
-            else:
-                LOGGER.info("Details of all SIMs are fetched again")
-            self._end_failing()
-
-    def _start_struggling(
-        self, now: datetime, first: tuple[str, BaseException]
-    ) -> None:
-        self._struggling = True
-        self._warned = True
-        self._probe_gap = DETAIL_TICK
-        self._probe_at = now + DETAIL_TICK
-        if len(self._streak) == 1:
-            LOGGER.warning(
-                "Details of SIM %s could not be fetched; asking 1NCE again 1, 2,"
-                " 4 ... minutes apart until it answers: %s",
-                *first,
-            )
-            return
-        LOGGER.warning(
-            "Details of %d SIMs in a row could not be fetched; asking 1NCE for"
-            " one SIM at a time until it answers: %s",
-            len(self._streak),
-            first[1],
-        )
-
-    def _warn_failing(self, new_failures: list[tuple[str, BaseException]]) -> None:
-        if len(new_failures) == 1:
-            LOGGER.warning(
-                "Details of SIM %s could not be fetched; asking it again after 1,"
-                " 2, 4 ... minutes (other SIMs failing meanwhile are logged at"
-                " debug level): %s",
-                *new_failures[0],
-            )
-            return
-        LOGGER.warning(
-            "Details of %d SIMs could not be fetched; asking each again after 1,"
-            " 2, 4 ... minutes (SIMs failing meanwhile are logged at debug"
-            " level): SIM %s: %s",
-            len(new_failures),
-            *new_failures[0],
-        )
-
-    def _end_failing(self) -> None:
-        self._failing.clear()
-        self._failed_meanwhile.clear()
-        self._warned = False
 
     def _check_errors(self, errors: list[BaseException]) -> timedelta:
         """Raise what must stop everything; return how long 1NCE asked us to wait.

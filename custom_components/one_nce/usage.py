@@ -44,6 +44,7 @@ from .api import (
     UsageDay,
 )
 from .const import CONF_LIST_INTERVAL, DEFAULT_LIST_INTERVAL, DOMAIN, LOGGER
+from .polling.backoff import Backoff
 from .statistics import (
     StoredTail,
     Subject,
@@ -59,6 +60,8 @@ USAGE_INTERVAL: Final = timedelta(days=1)
 # A SIM whose usage failed is asked again after this, then twice as long each
 # time, at most daily.
 FIRST_RETRY: Final = timedelta(hours=1)
+# The wait after a SIM's n-th failure in a row: 1 h, 2 h, 4 h ... a day.
+RETRY_DELAYS: Final = Backoff(FIRST_RETRY, USAGE_INTERVAL)
 # Failures in a row after which a SIM is reported, and this month's totals
 # stop waiting for it.
 FAILURES_REPORTED: Final = 3
@@ -127,11 +130,6 @@ def _fleet_days(
                 )
             )
     return consecutive_days(totals.values(), start, end)
-
-
-def _retry_delay(failures: int) -> timedelta:
-    """Wait after a SIM's `failures`-th failure in a row: 1 h, 2 h, 4 h ... a day."""
-    return min(FIRST_RETRY * (1 << min(failures - 1, 10)), USAGE_INTERVAL)
 
 
 def _named(iccids: list[str]) -> str:
@@ -439,7 +437,7 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
                 errors.append(result)
                 count = self._failing[iccid].count + 1 if iccid in self._failing else 1
                 self._failing[iccid] = _Failing(
-                    count=count, retry_at=now + _retry_delay(count)
+                    count=count, retry_at=now + RETRY_DELAYS.delay(count)
                 )
                 if count == FAILURES_REPORTED:
                     reported[iccid] = result
