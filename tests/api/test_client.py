@@ -932,6 +932,34 @@ async def test_server_ignoring_page_numbers_does_not_loop(
 
 
 @pytest.mark.usefixtures("token_mock")
+async def test_a_failing_page_cancels_the_pages_still_on_their_way(
+    aioclient_mock: AiohttpClientMocker, client: OneNceClient
+) -> None:
+    """Nothing of a failed list read runs on after the caller had its error."""
+    held: list[str] = []
+
+    async def hold(method: str, url: URL, data: Any) -> AiohttpClientMockResponse:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            held.append(url.query["page"])
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    headers = {"X-Total-Pages": "3", "X-Total-Count": "250"}
+    answers: list[dict[str, Any]] = [
+        {"json": page_of(0, 100), "headers": headers},
+        {"status": 400, "json": {"message": "Invalid page"}},
+        {"side_effect": hold},
+    ]
+    for number, answer in enumerate(answers, 1):
+        aioclient_mock.get(SIMS_URL, params={"page": number, "pageSize": 100}, **answer)
+
+    with pytest.raises(OneNceInvalidRequestError, match="Invalid page"):
+        await client.async_get_sims()
+    assert held == ["3"]
+
+
+@pytest.mark.usefixtures("token_mock")
 async def test_empty_fleet_is_an_empty_list(
     aioclient_mock: AiohttpClientMocker, client: OneNceClient
 ) -> None:
