@@ -132,7 +132,8 @@ def no_sleep() -> Generator[None]:
         return OneNceClient(*args, backoff_base=0.0, **kwargs)
 
     with patch(
-        "custom_components.one_nce.OneNceClient", side_effect=client_without_waits
+        "custom_components.one_nce.connection.OneNceClient",
+        side_effect=client_without_waits,
     ):
         yield
 

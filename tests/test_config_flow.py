@@ -24,7 +24,7 @@ try:
 except ImportError:
     from voluptuous_serialize import convert as serialize_schema
 
-from custom_components.one_nce.api import DEFAULT_BASE_URL, OneNceClient, RateLimiter
+from custom_components.one_nce.api import DEFAULT_BASE_URL, OneNceClient
 from custom_components.one_nce.config_flow import SECTION_ADVANCED
 from custom_components.one_nce.const import (
     CONF_API_URL,
@@ -71,11 +71,11 @@ def client_without_waits() -> Generator[AsyncMock]:
     sleep = AsyncMock()
 
     def build(*args: Any, **kwargs: Any) -> OneNceClient:
-        # The limiter keeps real waits: a sleep that returns at once without
-        # time passing would make it spin.
-        return OneNceClient(*args, sleep=sleep, rate_limiter=RateLimiter(), **kwargs)
+        # The account's shared limiter (connection.py) keeps real waits: a
+        # sleep that returns at once without time passing would make it spin.
+        return OneNceClient(*args, sleep=sleep, **kwargs)
 
-    with patch("custom_components.one_nce.config_flow.OneNceClient", side_effect=build):
+    with patch("custom_components.one_nce.connection.OneNceClient", side_effect=build):
         yield sleep
 
 

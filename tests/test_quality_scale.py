@@ -492,7 +492,8 @@ def _async_dependency() -> None:
 
 
 def _inject_websession() -> None:
-    assert "async_get_clientsession(hass)" in _source("__init__.py")
+    assert "async_get_clientsession(hass)" in _source("connection.py")
+    assert "create_client(" in _source("__init__.py")
     for path, tree in _modules():
         assert "ClientSession" not in {
             ast.unparse(node.func).rsplit(".", 1)[-1]

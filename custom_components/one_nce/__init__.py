@@ -9,10 +9,10 @@ from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from .api import DEFAULT_BASE_URL, OneNceClient
+from .api import DEFAULT_BASE_URL
+from .connection import create_client
 from .const import CONF_API_URL, DOMAIN
 from .coordinator import (
     DetailsCoordinator,
@@ -57,11 +57,11 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> bool:
     """Connect to 1NCE, load the fleet once, then hand over to the platforms."""
-    client = OneNceClient(
-        async_get_clientsession(hass),
+    client = create_client(
+        hass,
         entry.data[CONF_CLIENT_ID],
         entry.data[CONF_CLIENT_SECRET],
-        base_url=entry.data.get(CONF_API_URL, DEFAULT_BASE_URL),
+        entry.data.get(CONF_API_URL, DEFAULT_BASE_URL),
     )
     fleet = FleetCoordinator(hass, entry, client)
     await fleet.async_config_entry_first_refresh()

@@ -26,7 +26,6 @@ from homeassistant.const import (
 )
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
@@ -39,11 +38,11 @@ from homeassistant.helpers.selector import (
 from .api import (
     DEFAULT_BASE_URL,
     OneNceAuthenticationError,
-    OneNceClient,
     OneNceConnectionError,
     OneNcePermissionError,
 )
 from .compat import vol
+from .connection import create_client
 from .const import (
     CONF_API_URL,
     CONF_DETAIL_INTERVAL,
@@ -190,11 +189,11 @@ class OneNceConfigFlow(ConfigFlow, domain=DOMAIN):
         self, client_id: str, client_secret: str, api_url: str
     ) -> str | None:
         """Prove the credentials as the integration will use them; None if fine."""
-        client = OneNceClient(
-            async_get_clientsession(self.hass),
+        client = create_client(
+            self.hass,
             client_id,
             client_secret,
-            base_url=api_url,
+            api_url,
             request_timeout=_CHECK_TIMEOUT,
             max_attempts=_CHECK_ATTEMPTS,
         )

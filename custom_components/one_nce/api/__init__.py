@@ -4,7 +4,7 @@ It has no dependency but aiohttp, takes the session it should use, and raises on
 the exceptions of `exceptions.py`.
 """
 
-from .client import DEFAULT_BASE_URL, MAX_PAGE_SIZE, OneNceClient
+from .client import DEFAULT_BASE_URL, MAX_PAGE_SIZE, OneNceClient, new_rate_limiter
 from .exceptions import (
     OneNceAuthenticationError,
     OneNceConnectionError,
@@ -80,4 +80,5 @@ __all__ = [
     "TokenInfo",
     "Usage",
     "UsageDay",
+    "new_rate_limiter",
 ]
