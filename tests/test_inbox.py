@@ -19,6 +19,7 @@ from custom_components.one_nce.api.forwarder import parse_mo_sms
 from custom_components.one_nce.receiving.inbox import InboundSms, Inbox
 from custom_components.one_nce.receiving.journal import Journal
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 
 from .forwarder_common import mo_part, mo_sms, report
 
@@ -69,6 +70,14 @@ def sms(**changes: object) -> MoSms:
 
 def part(sms_id: int, partno: int, total: int, payload: str) -> MoSms:
     return parse_mo_sms(mo_part(sms_id, partno, total, payload))
+
+
+async def write_journal(
+    hass: HomeAssistant, path: Path, records: list[dict[str, object]]
+) -> None:
+    """Leave a journal as an earlier run of Home Assistant did."""
+    text = "".join(json.dumps(record) + "\n" for record in records)
+    await hass.async_add_executor_job(path.write_text, text)
 
 
 def lines(path: Path) -> list[dict[str, object]]:
@@ -285,3 +294,93 @@ async def test_part_stored_while_closing_is_kept_for_the_next_load(
     await reopened.async_accept(part(2, 2, 2, "world"))
 
     assert [message.complete for message in received] == [True]
+
+
+async def test_a_journal_written_by_the_previous_release_is_read_back(
+    hass: HomeAssistant,
+    open_inbox,
+    path: Path,
+    received: list[InboundSms],
+    reported: list[DeliveryReport],
+) -> None:
+    """Release 0.1 stored SMS ids as JSON numbers; they are the same ids as text."""
+    now = dt_util.utcnow().timestamp()
+    iccid = "8988228066000000001"
+    group = f"{iccid}/7000/3"
+    part_fields = {"iccid": iccid, "total": 3, "dcs": 0, "source": "882285100000001"}
+    written_by_0_1 = [
+        {"type": "seen", "id": 6202, "at": now},
+        {
+            "type": "part",
+            "group": group,
+            "id": 7000,
+            "part": 1,
+            "payload": "Some",
+            "dest": None,
+            "submitted": None,
+            "at": now,
+            **part_fields,
+        },
+        {
+            "type": "part",
+            "group": group,
+            "id": 7001,
+            "part": 2,
+            "payload": "one ",
+            "dest": None,
+            "submitted": None,
+            "at": now,
+            **part_fields,
+        },
+        {"type": "report", "sms": f"{iccid}/2819195", "status": "delivered", "at": now},
+    ]
+    await write_journal(hass, path, written_by_0_1)
+
+    inbox = await open_inbox()
+    await hass.async_block_till_done()
+
+    # Known ids are known as text; a stored report is not announced again.
+    assert not await inbox.async_accept(sms(id="6202"))
+    assert not await inbox.async_accept(part(7001, 2, 3, "one "))
+    assert not await inbox.async_accept_report(
+        report("2819195", DeliveryStatus.DELIVERED, 4, iccid)
+    )
+    assert reported == []
+    # The stored parts complete with the third.
+    assert await inbox.async_accept(part(7002, 3, 3, "came"))
+    assert [(m.parts[0].sms_id, [p.payload for p in m.parts]) for m in received] == [
+        ("7000", ["Some", "one ", "came"])
+    ]
+
+
+async def test_a_report_stored_but_not_announced_before_a_crash_is_announced_once(
+    hass: HomeAssistant,
+    open_inbox,
+    path: Path,
+    reported: list[DeliveryReport],
+) -> None:
+    """Killed between storing a report and announcing it: announced after the
+    restart, and noted, so the next restart does not announce it again."""
+    stored = {
+        "type": "report",
+        "sms": "8988228066000000001/551734281731175386",
+        "status": "delivered",
+        "at": dt_util.utcnow().timestamp(),
+        "status_id": 4,
+        "submitted": "2026-12-01T10:00:00+00:00",
+        "final": "2026-12-01T10:00:07+00:00",
+    }
+    await write_journal(hass, path, [stored])
+
+    await (await open_inbox()).async_close()
+    await hass.async_block_till_done()
+    await open_inbox()
+    await hass.async_block_till_done()
+
+    assert [(r.sms_id, r.status, r.final_date) for r in reported] == [
+        (
+            "551734281731175386",
+            DeliveryStatus.DELIVERED,
+            dt_util.parse_datetime("2026-12-01T10:00:07+00:00"),
+        )
+    ]
