@@ -285,3 +285,26 @@ def no_rate_limit() -> Generator[None]:
         "custom_components.one_nce.api.ratelimit.RateLimiter.acquire", AsyncMock()
     ):
         yield
+
+
+@pytest.fixture
+async def loaded(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+) -> AiohttpClientMocker:
+    """A loaded account with its SIM devices; requests made so far forgotten."""
+    from .services_common import set_up  # noqa: PLC0415  # it imports this module
+
+    await set_up(hass, mock_config_entry, [Platform.SENSOR])
+    mock_details.mock_calls.clear()
+    return mock_details
+
+
+@pytest.fixture
+async def sms_api(loaded: AiohttpClientMocker) -> AiohttpClientMocker:
+    """A loaded account whose SMS endpoint accepts everything (v2 style)."""
+    from .services_common import answer_sms_posts  # noqa: PLC0415
+
+    answer_sms_posts(loaded)
+    return loaded

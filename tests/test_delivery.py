@@ -29,7 +29,7 @@ from homeassistant.util import dt as dt_util
 
 from .conftest import FLEET_ICCIDS, setup_integration
 from .forwarder_common import delivery_report, push, reload_receiving
-from .test_services import answer_sms_posts, send
+from .services_common import answer_sms_posts, send
 
 pytestmark = pytest.mark.freeze_time("2026-11-24 08:00:00+00:00")
 

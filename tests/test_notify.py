@@ -22,10 +22,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from .conftest import FLEET_ICCIDS
-from .test_services import (
+from .services_common import (
     GARDEN_GATE as GARDEN_GATE_SIM,
 )
-from .test_services import (
+from .services_common import (
     SMS_POST,
     answer_sms_posts,
     answer_sms_posts_in_turn,

@@ -30,7 +30,7 @@ from .conftest import (
     answer_details,
     load_json,
 )
-from .test_services import set_up
+from .services_common import set_up
 
 # Home Assistant's test instance runs in US/Pacific: months here are its months.
 pytestmark = pytest.mark.freeze_time("2026-11-24 12:00:00+00:00")

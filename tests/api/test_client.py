@@ -49,6 +49,7 @@ from .conftest import (
     SIMS_URL,
     TOKEN_URL,
     FakeTime,
+    SideEffect,
     answers,
     calls_to,
     read_api_fixture,
@@ -328,7 +329,7 @@ async def test_rate_limited_token_request_waits_and_succeeds(
     aioclient_mock.post(
         TOKEN_URL,
         side_effect=answers(
-            {"status": 429, "headers": {"Retry-After": "3"}},
+            too_many("3"),
             {"json": read_api_fixture("token.json")},
         ),
     )
@@ -341,22 +342,38 @@ async def test_rate_limited_token_request_waits_and_succeeds(
 # --- 429 ---------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("token_mock")
-async def test_429_waits_for_retry_after_then_succeeds(
-    aioclient_mock: AiohttpClientMocker, client: OneNceClient, fake_time: FakeTime
-) -> None:
+def too_many(
+    retry_after: str | None = None, *, header: str = "Retry-After"
+) -> dict[str, Any]:
+    """1NCE's 429 answer, with a `Retry-After` when one is given."""
+    return {"status": 429, "headers": {header: retry_after} if retry_after else {}}
+
+
+def refused_once(
+    fake_time: FakeTime, retry_after: str
+) -> tuple[SideEffect, list[float]]:
+    """Answer the first request 429 with `retry_after`, every later one the SIM.
+
+    Also returns the list of times at which requests were sent, filled as
+    they are.
+    """
     sent_at: list[float] = []
 
     async def side_effect(
         method: str, url: URL, data: Any
     ) -> AiohttpClientMockResponse:
         sent_at.append(fake_time.now)
-        if len(sent_at) == 1:
-            return AiohttpClientMockResponse(
-                method, url, status=429, headers={"Retry-After": "2"}
-            )
-        return AiohttpClientMockResponse(method, url, json=SIM_JSON)
+        answer = too_many(retry_after) if len(sent_at) == 1 else {"json": SIM_JSON}
+        return AiohttpClientMockResponse(method, url, **answer)
 
+    return side_effect, sent_at
+
+
+@pytest.mark.usefixtures("token_mock")
+async def test_429_waits_for_retry_after_then_succeeds(
+    aioclient_mock: AiohttpClientMocker, client: OneNceClient, fake_time: FakeTime
+) -> None:
+    side_effect, sent_at = refused_once(fake_time, retry_after="2")
     aioclient_mock.get(SIM_URL, side_effect=side_effect)
     sim = await client.async_get_sim(ICCID)
     assert sim.iccid == ICCID
@@ -370,9 +387,7 @@ async def test_retry_after_header_is_read_case_insensitively(
 ) -> None:
     aioclient_mock.get(
         SIM_URL,
-        side_effect=answers(
-            {"status": 429, "headers": {"retry-after": "7"}}, {"json": SIM_JSON}
-        ),
+        side_effect=answers(too_many("7", header="retry-after"), {"json": SIM_JSON}),
     )
     await client.async_get_sim(ICCID)
     assert fake_time.now == 1007.0
@@ -382,7 +397,7 @@ async def test_retry_after_header_is_read_case_insensitively(
 async def test_retry_after_beyond_the_cap_raises_at_once(
     aioclient_mock: AiohttpClientMocker, client: OneNceClient, fake_time: FakeTime
 ) -> None:
-    aioclient_mock.get(SIM_URL, status=429, headers={"Retry-After": "120"})
+    aioclient_mock.get(SIM_URL, **too_many("120"))
     with pytest.raises(OneNceRateLimitError) as caught:
         await client.async_get_sim(ICCID)
     assert caught.value.retry_after == 120.0
@@ -395,18 +410,7 @@ async def test_retry_after_beyond_the_cap_holds_every_caller_back(
     aioclient_mock: AiohttpClientMocker, client: OneNceClient, fake_time: FakeTime
 ) -> None:
     """Nobody asks 1NCE again before its Retry-After is over, nor hangs meanwhile."""
-    sent_at: list[float] = []
-
-    async def side_effect(
-        method: str, url: URL, data: Any
-    ) -> AiohttpClientMockResponse:
-        sent_at.append(fake_time.now)
-        if len(sent_at) == 1:
-            return AiohttpClientMockResponse(
-                method, url, status=429, headers={"Retry-After": "120"}
-            )
-        return AiohttpClientMockResponse(method, url, json=SIM_JSON)
-
+    side_effect, sent_at = refused_once(fake_time, retry_after="120")
     aioclient_mock.get(SIM_URL, side_effect=side_effect)
     with pytest.raises(OneNceRateLimitError):
         await client.async_get_sim(ICCID)
@@ -433,9 +437,7 @@ async def test_absurd_retry_after_pauses_every_caller_ten_minutes_at_most(
 ) -> None:
     aioclient_mock.get(
         SIM_URL,
-        side_effect=answers(
-            {"status": 429, "headers": {"Retry-After": "86400"}}, {"json": SIM_JSON}
-        ),
+        side_effect=answers(too_many("86400"), {"json": SIM_JSON}),
     )
     with pytest.raises(OneNceRateLimitError) as caught:
         await client.async_get_sim(ICCID)
@@ -453,7 +455,7 @@ async def test_retry_after_as_http_date_far_ahead_raises(
 ) -> None:
     later = datetime.now(UTC) + timedelta(minutes=8)
     header = later.strftime("%a, %d %b %Y %H:%M:%S GMT")
-    aioclient_mock.get(SIM_URL, status=429, headers={"Retry-After": header})
+    aioclient_mock.get(SIM_URL, **too_many(header))
     with pytest.raises(OneNceRateLimitError) as caught:
         await client.async_get_sim(ICCID)
     assert caught.value.retry_after == pytest.approx(480, abs=5)
@@ -465,9 +467,7 @@ async def test_unreadable_retry_after_waits_one_second(
 ) -> None:
     aioclient_mock.get(
         SIM_URL,
-        side_effect=answers(
-            {"status": 429, "headers": {"Retry-After": "soon"}}, {"json": SIM_JSON}
-        ),
+        side_effect=answers(too_many("soon"), {"json": SIM_JSON}),
     )
     await client.async_get_sim(ICCID)
     assert fake_time.now == 1001.0
@@ -495,7 +495,7 @@ async def test_429_without_usable_retry_after_waits_one_second(
 async def test_persistent_429_raises_rate_limit_error_with_retry_after(
     aioclient_mock: AiohttpClientMocker, client: OneNceClient
 ) -> None:
-    aioclient_mock.get(SIM_URL, status=429, headers={"Retry-After": "5"})
+    aioclient_mock.get(SIM_URL, **too_many("5"))
     with pytest.raises(OneNceRateLimitError, match="rate limit") as caught:
         await client.async_get_sim(ICCID)
     assert caught.value.retry_after == 5.0
@@ -630,7 +630,7 @@ async def test_sms_or_top_up_with_unknown_outcome_is_not_sent_twice(
     "answer",
     [
         {"status": 503},
-        {"status": 429, "headers": {"Retry-After": "1"}},
+        too_many("1"),
         {
             "exc": aiohttp.ClientConnectorError(
                 SimpleNamespace(host="api.1nce.com", port=443, ssl=True),
@@ -1004,18 +1004,7 @@ async def test_35_concurrent_calls_never_exceed_10_requests_per_second(
 async def test_429_pause_holds_back_every_caller(
     aioclient_mock: AiohttpClientMocker, client: OneNceClient, fake_time: FakeTime
 ) -> None:
-    sent_at: list[float] = []
-
-    async def side_effect(
-        method: str, url: URL, data: Any
-    ) -> AiohttpClientMockResponse:
-        sent_at.append(fake_time.now)
-        if len(sent_at) == 1:
-            return AiohttpClientMockResponse(
-                method, url, status=429, headers={"Retry-After": "3"}
-            )
-        return AiohttpClientMockResponse(method, url, json=SIM_JSON)
-
+    side_effect, sent_at = refused_once(fake_time, retry_after="3")
     aioclient_mock.get(SIM_URL, side_effect=side_effect)
     await asyncio.gather(*(client.async_get_sim(ICCID) for _ in range(15)))
     assert len(sent_at) == 16  # 15 calls plus the retry of the refused one
