@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from contextlib import nullcontext
 import json
 from pathlib import Path
 import re
@@ -281,8 +282,14 @@ def no_rate_limit() -> Generator[None]:
     limiter wait for the next one-second window would never end once a setup
     sends more than ten requests (the limiter has its own tests in tests/api).
     """
-    with patch(
-        "custom_components.one_nce.api.ratelimit.RateLimiter.acquire", AsyncMock()
+    with (
+        patch(
+            "custom_components.one_nce.api.ratelimit.RateLimiter.acquire", AsyncMock()
+        ),
+        patch(
+            "custom_components.one_nce.api.ratelimit.RateLimiter.slot",
+            lambda _limiter: nullcontext(),
+        ),
     ):
         yield
 

@@ -14,7 +14,14 @@ every real-time wait of the limiter.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+)
+from contextlib import asynccontextmanager
 import logging
 import random
 from unittest.mock import patch
@@ -48,10 +55,12 @@ ADMITTED: list[float] = []
 class RecordingLimiter(RateLimiter):
     """The integration's limiter, noting when it lets a request go."""
 
-    async def acquire(self) -> None:
-        """Wait as the real one does, then note the time."""
-        await super().acquire()
-        ADMITTED.append(self._clock())
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold a place as the real one does, noting when it was given."""
+        async with super().slot():
+            ADMITTED.append(self._clock())
+            yield
 
 
 @pytest.fixture(autouse=True)

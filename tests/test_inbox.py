@@ -282,6 +282,56 @@ async def test_a_failing_listener_does_not_fail_the_store(
     assert not await inbox.async_accept(sms())
 
 
+async def test_a_failing_report_listener_does_not_fail_the_store(
+    open_inbox, reported: list[DeliveryReport], caplog: pytest.LogCaptureFixture
+) -> None:
+    inbox = await open_inbox()
+    delivered = report("1", DeliveryStatus.DELIVERED, 4)
+    with patch.object(inbox, "_on_report", side_effect=RuntimeError("listener")):
+        assert await inbox.async_accept_report(delivered)
+
+    assert "Error announcing a delivery report from 1NCE" in caplog.text
+    assert not await inbox.async_accept_report(delivered)
+
+
+async def test_records_of_reports_and_ids_that_cannot_be_read_are_skipped(
+    hass: HomeAssistant,
+    open_inbox,
+    path: Path,
+    reported: list[DeliveryReport],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = dt_util.utcnow().timestamp()
+    report_record = {
+        "type": "report",
+        "sms": "8988228066000000001/7",
+        "status": "delivered",
+        "at": now,
+        "status_id": 4,
+        "submitted": None,
+        "final": None,
+    }
+    await write_journal(
+        hass,
+        path,
+        [
+            {"type": "seen", "id": True, "at": now},
+            {"type": "seen", "id": " ", "at": now},
+            {"type": "seen", "id": "62O2", "at": now},
+            {**report_record, "final": "the day after"},
+            {**report_record, "sms": "8988228066000000001/8"},
+        ],
+    )
+    caplog.set_level(logging.WARNING)
+
+    await open_inbox()
+    await hass.async_block_till_done()
+
+    assert "Skipped 4 unreadable records" in caplog.text
+    # The readable report stored before a crash is announced; the other not.
+    assert [r.sms_id for r in reported] == ["8"]
+
+
 async def test_part_stored_while_closing_is_kept_for_the_next_load(
     open_inbox, received: list[InboundSms]
 ) -> None:

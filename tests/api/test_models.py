@@ -18,6 +18,7 @@ import pytest
 from custom_components.one_nce.api import (
     Connectivity,
     ConnectivityStatus,
+    DeliveryReport,
     DeliveryStatus,
     Limit,
     Limits,
@@ -592,3 +593,9 @@ def test_a_limit_without_a_number_lifts_the_limit(
     value: str | None, unlimited: bool
 ) -> None:
     assert Limit(limit_id=1, limit=value, unit="SMS").unlimited is unlimited
+
+
+def test_an_sms_without_a_status_makes_no_delivery_report() -> None:
+    sms = Sms.from_api({"id": "6026", "sms_type": {"id": 1}})
+
+    assert DeliveryReport.from_sms("8988228066000000001", sms) is None

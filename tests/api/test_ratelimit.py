@@ -151,3 +151,48 @@ async def test_pause_within_max_pause_is_waited_out(fake_time: FakeTime) -> None
     fake_time.advance(250)
     await limiter.acquire()
     assert fake_time.now == 1300.0
+
+
+async def test_a_place_is_held_while_in_flight_and_counted_from_the_answer(
+    fake_time: FakeTime,
+) -> None:
+    """However late the network delivers the first requests, the 11th leaves
+    only a period after the earliest answer: 1NCE never counts 11 at once."""
+    limiter = make_limiter(fake_time, rate=10, period=1.0)
+    answered = asyncio.Event()
+    sent_at: list[float] = []
+
+    async def slow_request() -> None:
+        async with limiter.slot():
+            sent_at.append(fake_time.now)
+            await answered.wait()
+
+    first_ten = [asyncio.ensure_future(slow_request()) for _ in range(10)]
+    await asyncio.sleep(0)
+    eleventh = asyncio.ensure_future(admitted_times(limiter, fake_time, 1))
+    fake_time.advance(5.0)  # the ten are five seconds in flight
+    await asyncio.sleep(0)
+    assert not eleventh.done()
+
+    answered.set()
+    await asyncio.gather(*first_ten)
+    assert await eleventh == [1006.0]  # answers at 1005.0, plus the period
+    assert sent_at == [1000.0] * 10
+
+
+async def test_a_place_is_given_back_when_its_request_is_cancelled(
+    fake_time: FakeTime,
+) -> None:
+    limiter = make_limiter(fake_time, rate=1, period=1.0)
+
+    async def held() -> None:
+        async with limiter.slot():
+            await asyncio.Event().wait()
+
+    request = asyncio.ensure_future(held())
+    await asyncio.sleep(0)
+    request.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await request
+
+    assert await admitted_times(limiter, fake_time, 1) == [1001.0]

@@ -3,13 +3,22 @@
 1NCE allows 10 requests per second per customer on `/sims` and answers 429 beyond
 that. One limiter per account, in front of every request, is the only way to keep
 concurrent callers (pollers, actions, delivery trackers) under that line together.
+
+1NCE counts a request when it arrives, and the network may hold one back and
+then deliver it together with later ones. So a request sent through `slot()`
+keeps its place in the window from when it leaves until `period` after its
+answer came back: an answer never comes back before its request arrived, so
+however requests are bunched on their way, no `period` at 1NCE's end holds
+more than `rate` of them.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+import math
 
 from .exceptions import OneNceRateLimitError
 
@@ -24,6 +33,13 @@ def loop_clock() -> float:
     where a host application (or its tests) drives the loop's time.
     """
     return asyncio.get_running_loop().time()
+
+
+@dataclass(slots=True)
+class _Admission:
+    """A place in the window, counted from `at` (infinite while in flight)."""
+
+    at: float
 
 
 class RateLimiter:
@@ -57,16 +73,36 @@ class RateLimiter:
         self.max_pause = max_pause
         self._clock = clock
         self._sleep = sleep
-        self._admitted: deque[float] = deque()
+        self._admitted: list[_Admission] = []
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
+        self._released = asyncio.Event()
 
     async def acquire(self) -> None:
         """Wait until one more request fits the window and any pause is over.
 
-        Raises OneNceRateLimitError instead when the pause has longer to run
-        than `max_pause`; the request must then not be sent at all.
+        The request counts from now on. Raises OneNceRateLimitError instead
+        when the pause has longer to run than `max_pause`; the request must
+        then not be sent at all.
         """
+        await self._admit(in_flight=False)
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold a place in the window while a request is on its way, and after.
+
+        The place is taken as `acquire` takes it, stays taken while the
+        request is in flight, and is counted from when it ends (answer,
+        error or cancellation): see the module doc.
+        """
+        admission = await self._admit(in_flight=True)
+        try:
+            yield
+        finally:
+            admission.at = self._clock()
+            self._released.set()
+
+    async def _admit(self, *, in_flight: bool) -> _Admission:
         async with self._lock:
             while True:
                 now = self._clock()
@@ -80,12 +116,22 @@ class RateLimiter:
                         )
                     await self._sleep(remaining)
                     continue
-                while self._admitted and self._admitted[0] <= now - self.period:
-                    self._admitted.popleft()
+                self._admitted = [
+                    admission
+                    for admission in self._admitted
+                    if admission.at > now - self.period
+                ]
                 if len(self._admitted) < self.rate:
-                    self._admitted.append(now)
-                    return
-                await self._sleep(self._admitted[0] + self.period - now)
+                    admission = _Admission(math.inf if in_flight else now)
+                    self._admitted.append(admission)
+                    return admission
+                counted = [a.at for a in self._admitted if a.at != math.inf]
+                if counted:
+                    await self._sleep(min(counted) + self.period - now)
+                else:
+                    # Every place is in flight: the first answer frees one.
+                    self._released.clear()
+                    await self._released.wait()
 
     def pause(self, seconds: float) -> None:
         """Hold every caller back, e.g. for a 429's Retry-After.

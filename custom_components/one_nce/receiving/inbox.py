@@ -120,9 +120,9 @@ def _id(value: Any) -> SmsId:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise TypeError("not an SMS id")
     text = str(value).strip()
-    if not text:
-        raise ValueError("empty SMS id")
-    return text
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError("not an SMS id")
+    return str(int(text))
 
 
 def _part_from_record(record: Record) -> StoredPart:
