@@ -26,7 +26,7 @@ import json
 import os
 from pathlib import Path
 import queue
-import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -38,6 +38,8 @@ from typing import Any, Final
 import urllib.error
 import urllib.request
 
+from browser_common import SHOTS, TIMEOUT, Failures, call_ws, deep_text, log, shot
+from browser_setup import check_setup
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, ViewportSize, sync_playwright
 
@@ -47,13 +49,12 @@ PASSWORD: Final = "dev-password-1nce"
 CLIENT_ID: Final = "sandbox-client"
 CLIENT_SECRET: Final = "sandbox-secret"
 READY: Final = "ready for tests"
-# Where a failed run leaves the page as it was (gitignored, beside the logs).
-FAILED_SCREENSHOT: Final = ROOT / ".develop" / "dashboard.failed.png"
+# The pictures README shows, copied from .develop/browser/ with --docs.
+README_SHOTS: Final = ("dashboard", "setup-form", "device")
 DASHBOARD_URL: Final = "one-nce"
 DASHBOARD_PATH: Final = f"/{DASHBOARD_URL}"
 # The first run installs Home Assistant's frontend (about 90 MB) before starting.
 START_TIMEOUT: Final = 420.0
-TIMEOUT: Final = 60.0
 # Without the background-networking flags Chromium's own connections are
 # refused by a closed network and slow everything down.
 CHROMIUM_ARGS: Final = [
@@ -76,43 +77,6 @@ FLEET_TILES: Final[dict[str, int | None]] = {
 VOLUME_TILE: Final = "SMS volume left"
 # Wide enough for the dashboard's three columns beside the sidebar.
 VIEWPORT: Final[ViewportSize] = {"width": 1600, "height": 840}
-# Every text node under an element, shadow roots included, in document order.
-DEEP_TEXT: Final = """(element) => {
-  const parts = [];
-  const walk = (node) => {
-    if (node.nodeType === Node.TEXT_NODE) {
-      const text = node.textContent.trim();
-      if (text) parts.push(text);
-      return;
-    }
-    if (node.nodeName === "STYLE" || node.nodeName === "SCRIPT") return;
-    if (node.shadowRoot) walk(node.shadowRoot);
-    for (const child of node.childNodes) walk(child);
-  };
-  walk(element);
-  return parts;
-}"""
-
-
-def _log(message: str) -> None:
-    print(f"browser: {message}", flush=True)
-
-
-class Failures:
-    """Verdicts printed as they come; the run fails if any was not ok."""
-
-    def __init__(self) -> None:
-        """No verdict yet."""
-        self.passed = 0
-        self.failed: list[str] = []
-
-    def verdict(self, ok: bool, what: str) -> None:
-        """Print one verdict and remember a failure."""
-        print(f"  [{'ok' if ok else 'FAIL'}] {what}", flush=True)
-        if ok:
-            self.passed += 1
-        else:
-            self.failed.append(what)
 
 
 # --- the develop stack -------------------------------------------------------
@@ -137,7 +101,7 @@ class Stack:
 
     def start(self, timeout: float) -> None:
         """Start it and wait for its ready line; raise if it never comes."""
-        _log("starting: " + " ".join(self.command[1:]))
+        log("starting: " + " ".join(self.command[1:]))
         self.process = subprocess.Popen(
             self.command,
             cwd=ROOT,
@@ -172,13 +136,13 @@ class Stack:
         process = self.process
         if process is None or process.poll() is not None:
             return
-        _log("stopping the develop stack")
+        log("stopping the develop stack")
         with suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=150)
         except subprocess.TimeoutExpired:
-            _log("the develop stack did not stop; killing it")
+            log("the develop stack did not stop; killing it")
             with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
@@ -257,21 +221,21 @@ def gauge_sim(name: str, sims: list[dict[str, Any]]) -> dict[str, Any] | None:
 # --- the browser ---------------------------------------------------------------
 
 
-def log_in(page: Page, base: str) -> None:
-    """Open the dashboard; Home Assistant sends the browser to its login page."""
-    page.goto(f"{base}{DASHBOARD_PATH}")
+def log_in(page: Page, base: str, path: str) -> None:
+    """Open a page; Home Assistant sends the browser to its login page first."""
+    page.goto(f"{base}{path}")
     page.locator("input[name=username]").fill(USERNAME)
     page.locator("input[name=password]").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(re.escape(f"{base}{DASHBOARD_PATH}/") + r"[^?]+$"))
-    _log(f"logged in as {USERNAME!r}; on {page.url}")
+    page.wait_for_function(
+        "document.querySelector('home-assistant')?.hass?.connected === true"
+    )
+    log(f"logged in as {USERNAME!r}; on {page.url}")
 
 
 def card_texts(page: Page, tag: str) -> list[list[str]]:
     """Read the visible text of each card of one type, shadow DOM included."""
-    texts: list[list[str]] = [
-        card.evaluate(DEEP_TEXT) for card in page.locator(tag).all()
-    ]
+    texts: list[list[str]] = [deep_text(card) for card in page.locator(tag).all()]
     return texts
 
 
@@ -326,14 +290,6 @@ def compare(
         f"a gauge for each of the sandbox's first six SIMs ({len(gauges)} gauges)",
     )
     return ok
-
-
-def call_ws(page: Page, message: dict[str, Any]) -> Any:
-    """Send a websocket command through the logged-in frontend's connection."""
-    return page.evaluate(
-        "(message) => document.querySelector('home-assistant').hass.callWS(message)",
-        message,
-    )
 
 
 def dashboard_cards(page: Page) -> list[dict[str, Any]]:
@@ -400,7 +356,7 @@ def check_graphs(page: Page, failures: Failures) -> None:
         except PlaywrightError as err:
             failures.verdict(False, f"statistics graph {index + 1}: {err.message}")
             continue
-        texts: list[str] = graph.evaluate(DEEP_TEXT)
+        texts = deep_text(graph)
         legends.update(texts)
         failures.verdict(
             not any("No statistics" in text for text in texts),
@@ -458,16 +414,16 @@ def check_send_button(page: Page, sandbox: str, failures: Failures) -> None:
     )
 
 
-def check_page(
+def check_dashboard(
     page: Page, base: str, sandbox: str, screenshot: Path, failures: Failures
 ) -> None:
-    """Log in, wait for the cards, compare their numbers, save the screenshot."""
+    """Open the dashboard, compare its numbers with the sandbox's, take its picture."""
     started = time.monotonic()
-    log_in(page, base)
+    page.goto(f"{base}{DASHBOARD_PATH}")
     page.locator("hui-gauge-card").first.wait_for()
     page.locator("hui-tile-card").first.wait_for()
     sims = sandbox_sims(sandbox)
-    _log(f"the sandbox's 1NCE API lists {len(sims)} SIMs")
+    log(f"the sandbox's 1NCE API lists {len(sims)} SIMs")
     # Entities may still be on their first update: wait until the numbers agree
     # (or the time is up, then say what differs).
     deadline = time.monotonic() + TIMEOUT
@@ -485,16 +441,37 @@ def check_page(
     page.wait_for_timeout(2000)  # let the charts redraw and their animation end
     screenshot.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(screenshot))
-    _log(
+    page.set_viewport_size(VIEWPORT)
+    log(
         f"screenshot saved: {screenshot.relative_to(ROOT, walk_up=True)} "
-        f"({time.monotonic() - started:.1f} s in the browser)"
+        f"({time.monotonic() - started:.1f} s on the dashboard)"
     )
     # Last, as it spends an SMS of the sandbox's volume: the numbers are read.
     check_send_button(page, sandbox, failures)
 
 
+def check_all(
+    page: Page,
+    base: str,
+    sandbox: str,
+    docs: Path | None,
+    failures: Failures,
+) -> None:
+    """Walk through what a new user does, in order: each step needs the one before."""
+    log_in(page, base, "/config/integrations/dashboard")
+    entry = check_setup(page, base, sandbox, failures)
+    if entry is None:
+        log("no 1NCE entry was set up, so nothing after the setup can be checked")
+        return
+    check_dashboard(page, base, sandbox, SHOTS / "dashboard.png", failures)
+    if docs is not None:
+        for name in README_SHOTS:
+            shutil.copyfile(SHOTS / f"{name}.png", docs / f"{name}.png")
+        log(f"README screenshots copied to {docs.relative_to(ROOT, walk_up=True)}/")
+
+
 def run_browser(
-    chromium: str, base: str, sandbox: str, screenshot: Path, failures: Failures
+    chromium: str, base: str, sandbox: str, docs: Path | None, failures: Failures
 ) -> None:
     """Drive a fresh headless Chromium profile through the check."""
     with (
@@ -514,12 +491,11 @@ def run_browser(
             context.set_default_timeout(TIMEOUT * 1000)
             page = context.new_page()
             try:
-                check_page(page, base, sandbox, screenshot, failures)
+                check_all(page, base, sandbox, docs, failures)
             except (PlaywrightError, OSError, RuntimeError) as err:
                 failures.verdict(False, getattr(err, "message", None) or str(err))
                 with suppress(PlaywrightError):
-                    page.screenshot(path=str(FAILED_SCREENSHOT))
-                    _log(f"the page at the failure: {FAILED_SCREENSHOT}")
+                    log(f"the page at the failure: {shot(page, 'failed')}")
         finally:
             context.close()
 
@@ -553,7 +529,9 @@ def main() -> int:
         "--attach", action="store_true", help="use a stack already running"
     )
     parser.add_argument(
-        "--screenshot", type=Path, default=ROOT / "docs" / "dashboard.png"
+        "--docs",
+        action="store_true",
+        help="also refresh README's screenshots in docs/ (always in .develop/browser/)",
     )
     args = parser.parse_args()
     base = f"http://127.0.0.1:{args.ha_port}"
@@ -565,18 +543,22 @@ def main() -> int:
         try:
             if not args.attach:
                 stack.start(START_TIMEOUT)
-                _log(f"develop stack ready after {time.monotonic() - started:.1f} s")
+                log(f"develop stack ready after {time.monotonic() - started:.1f} s")
             run_browser(
-                args.chromium, base, sandbox, args.screenshot.resolve(), failures
+                args.chromium,
+                base,
+                sandbox,
+                ROOT / "docs" if args.docs else None,
+                failures,
             )
         except (RuntimeError, PlaywrightError) as err:
             failures.verdict(False, getattr(err, "message", None) or str(err))
         finally:
             stack.stop()
     for failure in failures.failed:
-        _log(f"FAILED: {failure}")
-    _log(
-        f"dashboard check {'FAILED' if failures.failed else 'passed'} "
+        log(f"FAILED: {failure}")
+    log(
+        f"browser check {'FAILED' if failures.failed else 'passed'} "
         f"in {time.monotonic() - started:.1f} s"
     )
     # The plain closing line CI reads: "N passed, N failed".

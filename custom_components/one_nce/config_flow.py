@@ -8,6 +8,7 @@ use them: a token, then one SIM list call. A token alone proves little, because
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+import os
 from typing import Any, Final
 
 from yarl import URL
@@ -66,6 +67,9 @@ from .const import (
 from .forwarder_setup import forwarder_url_text, new_secret
 
 PORTAL_URL: Final = "https://portal.1nce.com"
+# Where the setup form's API URL starts when this is set: scripts/develop sets
+# it to its sandbox. Unset, the form offers 1NCE's public API.
+DEFAULT_API_URL_ENV: Final = "ONE_NCE_DEFAULT_API_URL"
 
 # A collapsed form section, not Home Assistant's "advanced mode": that flag is
 # deprecated from 2026.6 on and will be removed.
@@ -140,6 +144,11 @@ def _credentials_schema(api_url: str = DEFAULT_BASE_URL) -> vol.Schema:
             ),
         }
     )
+
+
+def _default_api_url() -> str:
+    """The API URL a new entry starts from: 1NCE's, unless the environment says."""
+    return os.environ.get(DEFAULT_API_URL_ENV) or DEFAULT_BASE_URL
 
 
 def _account_id(client_id: str) -> str:
@@ -248,7 +257,7 @@ class OneNceConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
-                _credentials_schema(), _without_secret(user_input)
+                _credentials_schema(_default_api_url()), _without_secret(user_input)
             ),
             errors=errors,
             description_placeholders={"portal_url": PORTAL_URL},
