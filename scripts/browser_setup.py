@@ -52,19 +52,26 @@ def _flow_dialog(page: Page) -> Locator:
     return page.locator("dialog-data-entry-flow")
 
 
-def _settled_text(dialog: Locator, *expected: str) -> list[str]:
-    """Read the dialog once it shows one of `expected` or an error (or time is up)."""
+def _submit(dialog: Locator, *expected: str) -> list[str]:
+    """Submit, then read the dialog once Home Assistant has answered.
+
+    While Home Assistant works on it, the dialog shows a spinner instead of the
+    Submit button; the answer is in once the button is back (the form again,
+    with an error) or one of `expected` shows. A form the frontend refuses to
+    send never loses its button: its own error is the answer then.
+    """
+    submit = dialog.get_by_role("button", name="Submit")
+    submit.click()
     texts: list[str] = []
 
-    def settled() -> bool:
+    def shows(*words: str) -> bool:
         nonlocal texts
         texts = deep_text(dialog)
-        joined = " ".join(texts)
-        return any(word in joined for word in (*expected, NOT_FILLED)) or bool(
-            dialog.locator("ha-alert[alert-type=error]").count()
-        )
+        return any(word in " ".join(texts) for word in words)
 
-    wait_until(dialog.page, settled, timeout=TIMEOUT / 2)
+    page = dialog.page
+    wait_until(page, lambda: shows(*expected) or not submit.count(), timeout=5)
+    wait_until(page, lambda: shows(*expected, NOT_FILLED) or submit.count() > 0)
     return texts
 
 
@@ -72,15 +79,12 @@ def _open_add_integration(page: Page, base: str) -> Locator:
     """Open Devices & services, Add integration, search "1NCE" and pick it."""
     page.goto(f"{base}/config/integrations/dashboard")
     page.get_by_role("button", name="Add integration").click()
-    page.keyboard.type("1NCE")
-    page.locator("ha-integration-list-item").filter(has_text="1NCE").first.click()
+    picker = page.locator("dialog-add-integration")
+    picker.locator("search-input input").fill("1NCE")
+    picker.locator("ha-integration-list-item").filter(has_text="1NCE").first.click()
     dialog = _flow_dialog(page)
     dialog.get_by_label("Client-ID").wait_for()
     return dialog
-
-
-def _submit(dialog: Locator) -> None:
-    dialog.get_by_role("button", name="Submit").click()
 
 
 def _field_value(dialog: Locator, label: str) -> str:
@@ -102,8 +106,7 @@ def check_setup(
     dialog.get_by_label("Client-ID").fill(CLIENT_ID)
     dialog.get_by_label("Client secret").fill(WRONG_SECRET)
     shot(page, "setup-form")
-    _submit(dialog)
-    texts = _settled_text(dialog, INVALID_AUTH, SET_UP)
+    texts = _submit(dialog, INVALID_AUTH, SET_UP)
     shown = " ".join(texts)
     if not failures.verdict(
         INVALID_AUTH in shown,
@@ -125,8 +128,7 @@ def check_setup(
     _check_second_dialog_aborts(page.context, base, failures)
 
     dialog.get_by_label("Client secret").fill(CLIENT_SECRET)
-    _submit(dialog)
-    texts = _settled_text(dialog, SET_UP)
+    texts = _submit(dialog, SET_UP)
     shot(page, "setup-done")
     shown = " ".join(texts)
     match = FORWARDER.search(shown)
@@ -165,8 +167,7 @@ def _check_second_dialog_aborts(
         dialog = _open_add_integration(other, base)
         dialog.get_by_label("Client-ID").fill(CLIENT_ID)
         dialog.get_by_label("Client secret").fill(CLIENT_SECRET)
-        _submit(dialog)
-        texts = _settled_text(dialog, IN_PROGRESS)
+        texts = _submit(dialog, IN_PROGRESS)
         shot(other, "setup-second-dialog")
         failures.verdict(
             IN_PROGRESS in " ".join(texts) and not raw_keys(texts),
