@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.one_nce import PLATFORMS
 from custom_components.one_nce.const import DOMAIN
-from homeassistant.const import STATE_ON, STATE_UNAVAILABLE
+from homeassistant.const import STATE_ON, STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
@@ -73,11 +73,12 @@ async def test_each_sim_is_a_device_under_the_account(
 
     account = find_device(hass, (DOMAIN, mock_config_entry.entry_id))
     assert account is not None
-    assert (account.name, account.manufacturer, account.entry_type) == (
-        "1NCE account",
-        "1NCE",
-        DeviceEntryType.SERVICE,
-    )
+    assert (
+        account.name,
+        account.manufacturer,
+        account.model,
+        account.entry_type,
+    ) == ("1NCE account", "1NCE", "Management API", DeviceEntryType.SERVICE)
     assert account.configuration_url == "https://portal.1nce.com"
     sims = [_sim_device(device_registry, iccid) for iccid in FLEET_ICCIDS]
     assert [
@@ -89,6 +90,28 @@ async def test_each_sim_is_a_device_under_the_account(
         (FLEET_ICCIDS[1], "IoT SIM", FLEET_ICCIDS[1], account.id),
         ("Weather station", "IoT SIM", FLEET_ICCIDS[2], account.id),
     ]
+
+
+@pytest.mark.usefixtures("mock_details")
+async def test_a_german_home_assistant_names_the_account_in_german(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """The account device's name follows the server language, and so do new ids."""
+    hass.config.language = "de"
+    await setup_integration(hass, mock_config_entry, [Platform.SENSOR])
+
+    account = find_device(hass, (DOMAIN, mock_config_entry.entry_id))
+    assert account is not None
+    assert account.name == "1NCE-Konto"
+    entity_id = entity_registry.async_get_entity_id(
+        "sensor", DOMAIN, f"{mock_config_entry.entry_id}_sims"
+    )
+    assert entity_id == "sensor.1nce_konto_sim_karten"
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.attributes["friendly_name"] == "1NCE-Konto SIM-Karten"
 
 
 async def test_a_new_sim_appears_without_reload(
