@@ -775,6 +775,21 @@ async def test_reconfigure_form_as_the_browser_fills_it_needs_only_the_secret(
     assert entry.data[CONF_CLIENT_SECRET] == NEW_SECRET
 
 
+@pytest.mark.parametrize("language", ["en", "de"])
+async def test_forwarder_address_is_shown_whole_in_a_code_block(
+    hass: HomeAssistant, language: str
+) -> None:
+    """Setup's last step and Reconfigure show the address on lines of its own.
+
+    Inside a sentence a long address wraps mid-token and is hard to copy whole;
+    a fenced code block keeps it on one line, copied in one piece.
+    """
+    texts = await async_get_translations(hass, language, "config", [DOMAIN])
+    prefix = f"component.{DOMAIN}.config."
+    for key in ("step.reconfigure.description", "create_entry.default"):
+        assert "\n\n```\n{forwarder_url}\n```\n\n" in texts[prefix + key], key
+
+
 async def test_reconfigure_moves_the_entry_to_another_api(
     hass: HomeAssistant,
     aioclient_mock: AiohttpClientMocker,
