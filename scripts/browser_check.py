@@ -1,17 +1,31 @@
-"""Check README's 1NCE dashboard as a person sees it, in a real headless Chromium.
+"""Walk a new user's way through 1NCE in a real headless Chromium, 1400 px wide.
 
 Run by `scripts/browser_test` with the browser venv's Python (Playwright, see
 requirements_browser.txt) and Debian's Chromium. It starts the develop stack
 (`develop_run.py --serve-for-test`: sandbox + Home Assistant on a throw-away
-config, ports 18123/18765) with the test venv's Python, logs in through Home
-Assistant's login page as the develop user, opens the dashboard at /one-nce,
-and compares the SMS volumes its cards show with what the sandbox's 1NCE API
-says about the same SIMs; it waits for the usage statistics the graphs show,
-saves a screenshot (docs/dashboard.png), then presses the test-SMS button and
-sees the SMS reach the sandbox. Exit 0 if everything matched, 1 if not; the
-last line is "browser: N passed, N failed".
+config, ports 18123/18765, no 1NCE entry yet) with the test venv's Python,
+logs in through Home Assistant's login page as the develop user, and then, in
+Home Assistant's own frontend:
+
+1. adds 1NCE (Add integration, Client-ID and secret typed, nothing else; a
+   wrong secret first, and a second dialog meanwhile), points the sandbox's
+   forwarder at the new entry (browser_setup.py);
+2. sends an SMS from Developer tools -> Actions in UI mode and waits for its
+   delivery report (browser_pages.py);
+3. Reconfigure (secret only) and Options from the entry's page;
+4. the device pages of a SIM and of the account: no name cut, no raw
+   translation key; deleting a listed SIM's device says why not;
+5. the dashboard at /one-nce: its numbers against the sandbox's 1NCE API, the
+   disabled SIM's grey gauge, no text cut, the usage graphs, the test-SMS
+   button;
+6. Home Assistant and the user switched to German: the device pages again.
+
+Every step leaves a screenshot in .develop/browser/; `--docs` copies README's
+(setup dialog, a device page, the dashboard) to docs/. Exit 0 if everything
+matched, 1 if not; the last line is "browser: N passed, N failed".
 
     scripts/browser_test                       # the whole thing
+    scripts/browser_test --docs                # and refresh README's pictures
     python scripts/browser_check.py --attach   # against a stack already up
 """
 
@@ -38,8 +52,23 @@ from typing import Any, Final
 import urllib.error
 import urllib.request
 
-from browser_common import SHOTS, TIMEOUT, Failures, call_ws, deep_text, log, shot
-from browser_setup import check_setup
+from browser_common import (
+    SHOTS,
+    TIMEOUT,
+    Failures,
+    call_ws,
+    cut_texts,
+    deep_text,
+    log,
+    shot,
+)
+from browser_pages import (
+    check_delete_refused,
+    check_device_pages,
+    check_send_sms_action,
+    switch_to_german,
+)
+from browser_setup import check_options, check_reconfigure, check_setup
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, ViewportSize, sync_playwright
 
@@ -50,7 +79,7 @@ CLIENT_ID: Final = "sandbox-client"
 CLIENT_SECRET: Final = "sandbox-secret"
 READY: Final = "ready for tests"
 # The pictures README shows, copied from .develop/browser/ with --docs.
-README_SHOTS: Final = ("dashboard", "setup-form", "device")
+README_SHOTS: Final = ("dashboard", "setup-form", "device-sim-en")
 DASHBOARD_URL: Final = "one-nce"
 DASHBOARD_PATH: Final = f"/{DASHBOARD_URL}"
 # The first run installs Home Assistant's frontend (about 90 MB) before starting.
@@ -75,8 +104,11 @@ FLEET_TILES: Final[dict[str, int | None]] = {
     "SIMs": None,
 }
 VOLUME_TILE: Final = "SMS volume left"
-# Wide enough for the dashboard's three columns beside the sidebar.
-VIEWPORT: Final[ViewportSize] = {"width": 1600, "height": 840}
+# How the gauge of a disabled SIM is named (and it is grey).
+DISABLED: Final = " (disabled)"
+# A common laptop width: the dashboard's three columns beside the sidebar, and
+# the device page's three, where names must fit.
+VIEWPORT: Final[ViewportSize] = {"width": 1400, "height": 900}
 
 
 # --- the develop stack -------------------------------------------------------
@@ -209,6 +241,7 @@ def expected_tiles(sims: list[dict[str, Any]]) -> dict[str, str]:
 
 def gauge_sim(name: str, sims: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Find the SIM a gauge shows: by label, or the ICCID's end if unlabelled."""
+    name = name.removesuffix(DISABLED)
     for sim in sims:
         if sim.get("label") == name:
             return sim
@@ -252,6 +285,32 @@ def read_dashboard(page: Page) -> tuple[dict[str, str], dict[str, str]]:
         if text:
             gauges[text[-1]] = text[0]
     return tiles, gauges
+
+
+def gauge_colours(page: Page) -> dict[str, str]:
+    """Gauge name -> the colour its value is drawn in (a CSS value)."""
+    colours: dict[str, str] = {}
+    for card in page.locator("hui-gauge-card").all():
+        name = deep_text(card)[-1]
+        style = card.locator("ha-gauge").first.get_attribute("style") or ""
+        colours[name] = style.removeprefix("--gauge-color:").rstrip(";")
+    return colours
+
+
+def check_gauge_colours(
+    page: Page, sims: list[dict[str, Any]], failures: Failures
+) -> None:
+    """Check that a disabled SIM's gauge is grey and says so, and no other is."""
+    for name, colour in gauge_colours(page).items():
+        sim = gauge_sim(name, sims)
+        if sim is None:
+            continue
+        disabled = sim["status"] != "Enabled"
+        grey = "disabled" in colour
+        failures.verdict(
+            grey == disabled and name.endswith(DISABLED) == disabled,
+            f"gauge {name!r} ({sim['status']}) is drawn in {colour}",
+        )
 
 
 def compare(
@@ -433,6 +492,13 @@ def check_dashboard(
             break
         page.wait_for_timeout(1000)
     compare(tiles, gauges, sims, failures)
+    check_gauge_colours(page, sims, failures)
+    cut = cut_texts(page.locator("hui-root"))
+    failures.verdict(
+        not cut,
+        f"the dashboard cuts no text at {VIEWPORT['width']} px"
+        + (f" (cut: {'; '.join(cut)})" if cut else ""),
+    )
     check_graphs(page, failures)
     # The whole dashboard in one picture: grow the window to the page's height
     # (a full-page shot would leave the sidebar at the window's height).
@@ -463,7 +529,16 @@ def check_all(
     if entry is None:
         log("no 1NCE entry was set up, so nothing after the setup can be checked")
         return
+    check_send_sms_action(page, base, failures)
+    check_reconfigure(page, base, entry, failures)
+    check_options(page, base, failures)
+    english = {"sim": "Garden gate", "account": "1NCE account"}
+    check_device_pages(page, base, "en", english, failures)
+    check_delete_refused(page, base, failures)
     check_dashboard(page, base, sandbox, SHOTS / "dashboard.png", failures)
+    switch_to_german(page, entry.entry_id)
+    german = {"sim": "Garden gate", "account": "1NCE-Konto"}
+    check_device_pages(page, base, "de", german, failures)
     if docs is not None:
         for name in README_SHOTS:
             shutil.copyfile(SHOTS / f"{name}.png", docs / f"{name}.png")

@@ -40,6 +40,8 @@ CUT_TEXT: Final = """(element) => {
   const cut = [];
   const walk = (node) => {
     if (node.nodeName === "STYLE" || node.nodeName === "SCRIPT") return;
+    // SVG text (a gauge's value) scales with its drawing; it is never cut.
+    if (node.namespaceURI === "http://www.w3.org/2000/svg") return;
     if (node.nodeType === Node.ELEMENT_NODE) {
       const own = Array.from(node.childNodes)
         .filter((child) => child.nodeType === Node.TEXT_NODE)

@@ -8,6 +8,7 @@ in .develop/browser/, and returns what later steps need.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 import json
 import re
@@ -25,6 +26,7 @@ from browser_common import (
     wait_until,
 )
 from playwright.sync_api import BrowserContext, Locator, Page
+from playwright.sync_api import Error as PlaywrightError
 
 DOMAIN: Final = "one_nce"
 CLIENT_ID: Final = "sandbox-client"
@@ -36,6 +38,7 @@ SET_UP: Final = "Your 1NCE account is set up"
 INVALID_AUTH: Final = "Invalid authentication"
 IN_PROGRESS: Final = "Configuration flow is already in progress"
 RECONFIGURED: Final = "Reconfiguration was successful"
+OPTIONS_SAVED: Final = "Options successfully saved"
 # The dialog's own words for a form it will not send.
 NOT_FILLED: Final = "Not all required fields are filled in"
 
@@ -80,7 +83,8 @@ def _open_add_integration(page: Page, base: str) -> Locator:
     page.goto(f"{base}/config/integrations/dashboard")
     page.get_by_role("button", name="Add integration").click()
     picker = page.locator("dialog-add-integration")
-    picker.locator("search-input input").fill("1NCE")
+    # search-input up to 2025, ha-input-search from 2026.
+    picker.locator("search-input input, ha-input-search input").first.fill("1NCE")
     picker.locator("ha-integration-list-item").filter(has_text="1NCE").first.click()
     dialog = _flow_dialog(page)
     dialog.get_by_label("Client-ID").wait_for()
@@ -105,6 +109,7 @@ def check_setup(
     dialog = _open_add_integration(page, base)
     dialog.get_by_label("Client-ID").fill(CLIENT_ID)
     dialog.get_by_label("Client secret").fill(WRONG_SECRET)
+    page.wait_for_timeout(300)  # the field's label moves up as it fills
     shot(page, "setup-form")
     texts = _submit(dialog, INVALID_AUTH, SET_UP)
     shown = " ".join(texts)
@@ -191,7 +196,7 @@ def _close_flow(dialog: Locator) -> None:
     if finish.count():
         finish.click()
     else:
-        dialog.get_by_role("button", name="Close").click()
+        dialog.get_by_role("button", name="Close").last.click()
     dialog.page.wait_for_timeout(500)
 
 
@@ -221,3 +226,77 @@ def _put_json(url: str, body: dict[str, object]) -> None:
     )
     with urllib.request.urlopen(request, timeout=TIMEOUT):
         pass
+
+
+def _entry_row(page: Page, base: str) -> Locator:
+    """Open the 1NCE integration page; return the entry's row."""
+    page.goto(f"{base}/config/integrations/integration/{DOMAIN}")
+    # A row of its own from 2025.5 on; before, a list item of the page.
+    row = (
+        page.locator("ha-config-entry-row, ha-md-list-item")
+        .filter(has=page.locator("ha-md-button-menu"))
+        .filter(has_text="1NCE (")
+        .first
+    )
+    row.wait_for()
+    return row
+
+
+def check_reconfigure(page: Page, base: str, entry: Entry, failures: Failures) -> None:
+    """Reconfigure from the entry's menu, typing only the secret."""
+    row = _entry_row(page, base)
+    row.locator("ha-md-button-menu, ha-button-menu").last.click()
+    page.get_by_role("menuitem", name="Reconfigure").click()
+    dialog = _flow_dialog(page)
+    dialog.get_by_label("Client secret").wait_for()
+    failures.verdict(
+        _field_value(dialog, "Client-ID") == CLIENT_ID,
+        "Reconfigure opens with the Client-ID filled in",
+    )
+    block = dialog.locator("pre code").filter(has_text="/api/one_nce/forwarder/").first
+    with suppress(PlaywrightError):
+        block.wait_for(timeout=TIMEOUT * 1000 / 4)
+    shown = block.inner_text().strip() if block.count() else ""
+    lines = block.evaluate("(e) => e.getClientRects().length") if shown else 0
+    failures.verdict(
+        shown == entry.forwarder_url and lines == 1,
+        f"Reconfigure shows the forwarder address whole, on one line: {shown!r}",
+    )
+    dialog.get_by_label("Client secret").fill(CLIENT_SECRET)
+    page.wait_for_timeout(300)  # the field's label moves up as it fills
+    shot(page, "reconfigure-form")
+    texts = _submit(dialog, RECONFIGURED)
+    failures.verdict(
+        RECONFIGURED in " ".join(texts) and not raw_keys(texts),
+        f"Reconfigure with only the secret typed: {texts[-2:]!r}",
+    )
+    _close_flow(dialog)
+    loaded = wait_until(page, lambda: _loaded_entry(page))
+    failures.verdict(
+        loaded == entry.entry_id, "the entry is loaded again after Reconfigure"
+    )
+
+
+def check_options(page: Page, base: str, failures: Failures) -> None:
+    """Change the SMS volume warning in Options; reopening shows the new value."""
+    label = "Low SMS volume threshold"
+    row = _entry_row(page, base)
+    row.get_by_role("button", name="Configure").click()
+    dialog = _flow_dialog(page)
+    dialog.get_by_label(label).fill("25")
+    shot(page, "options-form")
+    texts = _submit(dialog, OPTIONS_SAVED)
+    failures.verdict(
+        OPTIONS_SAVED in " ".join(texts) and not raw_keys(texts),
+        f"Options saved from the dialog: {texts[-2:]!r}",
+    )
+    _close_flow(dialog)
+    wait_until(page, lambda: _loaded_entry(page))
+    row = _entry_row(page, base)
+    row.get_by_role("button", name="Configure").click()
+    dialog = _flow_dialog(page)
+    field = dialog.get_by_label(label)
+    field.wait_for()
+    value = field.input_value()
+    failures.verdict(value == "25", f"Options reopen with the warning at {value}%")
+    dialog.get_by_role("button", name="Close").first.click()
