@@ -36,7 +36,7 @@ FORWARDER: Final = re.compile(r"https?://\S+/api/one_nce/forwarder/([A-Za-z0-9_-
 # What Home Assistant and we show once a step is through, or refused.
 SET_UP: Final = "Your 1NCE account is set up"
 INVALID_AUTH: Final = "Invalid authentication"
-IN_PROGRESS: Final = "Configuration flow is already in progress"
+IN_PROGRESS: Final = "This is already being configured"
 RECONFIGURED: Final = "Reconfiguration was successful"
 OPTIONS_SAVED: Final = "Options successfully saved"
 # The dialog's own words for a form it will not send.
