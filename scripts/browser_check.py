@@ -1,17 +1,31 @@
-"""Check README's 1NCE dashboard as a person sees it, in a real headless Chromium.
+"""Walk a new user's way through 1NCE in a real headless Chromium, 1400 px wide.
 
 Run by `scripts/browser_test` with the browser venv's Python (Playwright, see
 requirements_browser.txt) and Debian's Chromium. It starts the develop stack
 (`develop_run.py --serve-for-test`: sandbox + Home Assistant on a throw-away
-config, ports 18123/18765) with the test venv's Python, logs in through Home
-Assistant's login page as the develop user, opens the dashboard at /one-nce,
-and compares the SMS volumes its cards show with what the sandbox's 1NCE API
-says about the same SIMs; it waits for the usage statistics the graphs show,
-saves a screenshot (docs/dashboard.png), then presses the test-SMS button and
-sees the SMS reach the sandbox. Exit 0 if everything matched, 1 if not; the
-last line is "browser: N passed, N failed".
+config, ports 18123/18765, no 1NCE entry yet) with the test venv's Python,
+logs in through Home Assistant's login page as the develop user, and then, in
+Home Assistant's own frontend:
+
+1. adds 1NCE (Add integration, Client-ID and secret typed, nothing else; a
+   wrong secret first, and a second dialog meanwhile), points the sandbox's
+   forwarder at the new entry (browser_setup.py);
+2. sends an SMS from Developer tools -> Actions in UI mode and waits for its
+   delivery report (browser_pages.py);
+3. Reconfigure (secret only) and Options from the entry's page;
+4. the device pages of a SIM and of the account: no name cut, no raw
+   translation key; deleting a listed SIM's device says why not;
+5. the dashboard at /one-nce: its numbers against the sandbox's 1NCE API, the
+   disabled SIM's grey gauge, no text cut, the usage graphs, the test-SMS
+   button;
+6. Home Assistant and the user switched to German: the device pages again.
+
+Every step leaves a screenshot in .develop/browser/; `--docs` copies README's
+(setup dialog, a device page, the dashboard) to docs/. Exit 0 if everything
+matched, 1 if not; the last line is "browser: N passed, N failed".
 
     scripts/browser_test                       # the whole thing
+    scripts/browser_test --docs                # and refresh README's pictures
     python scripts/browser_check.py --attach   # against a stack already up
 """
 
@@ -26,7 +40,7 @@ import json
 import os
 from pathlib import Path
 import queue
-import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -38,6 +52,23 @@ from typing import Any, Final
 import urllib.error
 import urllib.request
 
+from browser_common import (
+    SHOTS,
+    TIMEOUT,
+    Failures,
+    call_ws,
+    cut_texts,
+    deep_text,
+    log,
+    shot,
+)
+from browser_pages import (
+    check_delete_refused,
+    check_device_pages,
+    check_send_sms_action,
+    switch_to_german,
+)
+from browser_setup import check_options, check_reconfigure, check_setup
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, ViewportSize, sync_playwright
 
@@ -47,13 +78,12 @@ PASSWORD: Final = "dev-password-1nce"
 CLIENT_ID: Final = "sandbox-client"
 CLIENT_SECRET: Final = "sandbox-secret"
 READY: Final = "ready for tests"
-# Where a failed run leaves the page as it was (gitignored, beside the logs).
-FAILED_SCREENSHOT: Final = ROOT / ".develop" / "dashboard.failed.png"
+# The pictures README shows, copied from .develop/browser/ with --docs.
+README_SHOTS: Final = ("dashboard", "setup-form", "device-sim-en")
 DASHBOARD_URL: Final = "one-nce"
 DASHBOARD_PATH: Final = f"/{DASHBOARD_URL}"
 # The first run installs Home Assistant's frontend (about 90 MB) before starting.
 START_TIMEOUT: Final = 420.0
-TIMEOUT: Final = 60.0
 # Without the background-networking flags Chromium's own connections are
 # refused by a closed network and slow everything down.
 CHROMIUM_ARGS: Final = [
@@ -74,45 +104,11 @@ FLEET_TILES: Final[dict[str, int | None]] = {
     "SIMs": None,
 }
 VOLUME_TILE: Final = "SMS volume left"
-# Wide enough for the dashboard's three columns beside the sidebar.
-VIEWPORT: Final[ViewportSize] = {"width": 1600, "height": 840}
-# Every text node under an element, shadow roots included, in document order.
-DEEP_TEXT: Final = """(element) => {
-  const parts = [];
-  const walk = (node) => {
-    if (node.nodeType === Node.TEXT_NODE) {
-      const text = node.textContent.trim();
-      if (text) parts.push(text);
-      return;
-    }
-    if (node.nodeName === "STYLE" || node.nodeName === "SCRIPT") return;
-    if (node.shadowRoot) walk(node.shadowRoot);
-    for (const child of node.childNodes) walk(child);
-  };
-  walk(element);
-  return parts;
-}"""
-
-
-def _log(message: str) -> None:
-    print(f"browser: {message}", flush=True)
-
-
-class Failures:
-    """Verdicts printed as they come; the run fails if any was not ok."""
-
-    def __init__(self) -> None:
-        """No verdict yet."""
-        self.passed = 0
-        self.failed: list[str] = []
-
-    def verdict(self, ok: bool, what: str) -> None:
-        """Print one verdict and remember a failure."""
-        print(f"  [{'ok' if ok else 'FAIL'}] {what}", flush=True)
-        if ok:
-            self.passed += 1
-        else:
-            self.failed.append(what)
+# How the gauge of a disabled SIM is named (and it is grey).
+DISABLED: Final = " (disabled)"
+# A common laptop width: the dashboard's three columns beside the sidebar, and
+# the device page's three, where names must fit.
+VIEWPORT: Final[ViewportSize] = {"width": 1400, "height": 900}
 
 
 # --- the develop stack -------------------------------------------------------
@@ -137,7 +133,7 @@ class Stack:
 
     def start(self, timeout: float) -> None:
         """Start it and wait for its ready line; raise if it never comes."""
-        _log("starting: " + " ".join(self.command[1:]))
+        log("starting: " + " ".join(self.command[1:]))
         self.process = subprocess.Popen(
             self.command,
             cwd=ROOT,
@@ -172,13 +168,13 @@ class Stack:
         process = self.process
         if process is None or process.poll() is not None:
             return
-        _log("stopping the develop stack")
+        log("stopping the develop stack")
         with suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=150)
         except subprocess.TimeoutExpired:
-            _log("the develop stack did not stop; killing it")
+            log("the develop stack did not stop; killing it")
             with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
@@ -245,6 +241,7 @@ def expected_tiles(sims: list[dict[str, Any]]) -> dict[str, str]:
 
 def gauge_sim(name: str, sims: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Find the SIM a gauge shows: by label, or the ICCID's end if unlabelled."""
+    name = name.removesuffix(DISABLED)
     for sim in sims:
         if sim.get("label") == name:
             return sim
@@ -257,21 +254,21 @@ def gauge_sim(name: str, sims: list[dict[str, Any]]) -> dict[str, Any] | None:
 # --- the browser ---------------------------------------------------------------
 
 
-def log_in(page: Page, base: str) -> None:
-    """Open the dashboard; Home Assistant sends the browser to its login page."""
-    page.goto(f"{base}{DASHBOARD_PATH}")
+def log_in(page: Page, base: str, path: str) -> None:
+    """Open a page; Home Assistant sends the browser to its login page first."""
+    page.goto(f"{base}{path}")
     page.locator("input[name=username]").fill(USERNAME)
     page.locator("input[name=password]").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(re.escape(f"{base}{DASHBOARD_PATH}/") + r"[^?]+$"))
-    _log(f"logged in as {USERNAME!r}; on {page.url}")
+    page.wait_for_function(
+        "document.querySelector('home-assistant')?.hass?.connected === true"
+    )
+    log(f"logged in as {USERNAME!r}; on {page.url}")
 
 
 def card_texts(page: Page, tag: str) -> list[list[str]]:
     """Read the visible text of each card of one type, shadow DOM included."""
-    texts: list[list[str]] = [
-        card.evaluate(DEEP_TEXT) for card in page.locator(tag).all()
-    ]
+    texts: list[list[str]] = [deep_text(card) for card in page.locator(tag).all()]
     return texts
 
 
@@ -288,6 +285,32 @@ def read_dashboard(page: Page) -> tuple[dict[str, str], dict[str, str]]:
         if text:
             gauges[text[-1]] = text[0]
     return tiles, gauges
+
+
+def gauge_colours(page: Page) -> dict[str, str]:
+    """Gauge name -> the colour its value is drawn in (a CSS value)."""
+    colours: dict[str, str] = {}
+    for card in page.locator("hui-gauge-card").all():
+        name = deep_text(card)[-1]
+        style = card.locator("ha-gauge").first.get_attribute("style") or ""
+        colours[name] = style.removeprefix("--gauge-color:").rstrip(";")
+    return colours
+
+
+def check_gauge_colours(
+    page: Page, sims: list[dict[str, Any]], failures: Failures
+) -> None:
+    """Check that a disabled SIM's gauge is grey and says so, and no other is."""
+    for name, colour in gauge_colours(page).items():
+        sim = gauge_sim(name, sims)
+        if sim is None:
+            continue
+        disabled = sim["status"] != "Enabled"
+        grey = "disabled" in colour
+        failures.verdict(
+            grey == disabled and name.endswith(DISABLED) == disabled,
+            f"gauge {name!r} ({sim['status']}) is drawn in {colour}",
+        )
 
 
 def compare(
@@ -326,14 +349,6 @@ def compare(
         f"a gauge for each of the sandbox's first six SIMs ({len(gauges)} gauges)",
     )
     return ok
-
-
-def call_ws(page: Page, message: dict[str, Any]) -> Any:
-    """Send a websocket command through the logged-in frontend's connection."""
-    return page.evaluate(
-        "(message) => document.querySelector('home-assistant').hass.callWS(message)",
-        message,
-    )
 
 
 def dashboard_cards(page: Page) -> list[dict[str, Any]]:
@@ -400,7 +415,7 @@ def check_graphs(page: Page, failures: Failures) -> None:
         except PlaywrightError as err:
             failures.verdict(False, f"statistics graph {index + 1}: {err.message}")
             continue
-        texts: list[str] = graph.evaluate(DEEP_TEXT)
+        texts = deep_text(graph)
         legends.update(texts)
         failures.verdict(
             not any("No statistics" in text for text in texts),
@@ -458,16 +473,16 @@ def check_send_button(page: Page, sandbox: str, failures: Failures) -> None:
     )
 
 
-def check_page(
+def check_dashboard(
     page: Page, base: str, sandbox: str, screenshot: Path, failures: Failures
 ) -> None:
-    """Log in, wait for the cards, compare their numbers, save the screenshot."""
+    """Open the dashboard, compare its numbers with the sandbox's, take its picture."""
     started = time.monotonic()
-    log_in(page, base)
+    page.goto(f"{base}{DASHBOARD_PATH}")
     page.locator("hui-gauge-card").first.wait_for()
     page.locator("hui-tile-card").first.wait_for()
     sims = sandbox_sims(sandbox)
-    _log(f"the sandbox's 1NCE API lists {len(sims)} SIMs")
+    log(f"the sandbox's 1NCE API lists {len(sims)} SIMs")
     # Entities may still be on their first update: wait until the numbers agree
     # (or the time is up, then say what differs).
     deadline = time.monotonic() + TIMEOUT
@@ -477,6 +492,13 @@ def check_page(
             break
         page.wait_for_timeout(1000)
     compare(tiles, gauges, sims, failures)
+    check_gauge_colours(page, sims, failures)
+    cut = cut_texts(page.locator("hui-root"))
+    failures.verdict(
+        not cut,
+        f"the dashboard cuts no text at {VIEWPORT['width']} px"
+        + (f" (cut: {'; '.join(cut)})" if cut else ""),
+    )
     check_graphs(page, failures)
     # The whole dashboard in one picture: grow the window to the page's height
     # (a full-page shot would leave the sidebar at the window's height).
@@ -485,16 +507,46 @@ def check_page(
     page.wait_for_timeout(2000)  # let the charts redraw and their animation end
     screenshot.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(screenshot))
-    _log(
+    page.set_viewport_size(VIEWPORT)
+    log(
         f"screenshot saved: {screenshot.relative_to(ROOT, walk_up=True)} "
-        f"({time.monotonic() - started:.1f} s in the browser)"
+        f"({time.monotonic() - started:.1f} s on the dashboard)"
     )
     # Last, as it spends an SMS of the sandbox's volume: the numbers are read.
     check_send_button(page, sandbox, failures)
 
 
+def check_all(
+    page: Page,
+    base: str,
+    sandbox: str,
+    docs: Path | None,
+    failures: Failures,
+) -> None:
+    """Walk through what a new user does, in order: each step needs the one before."""
+    log_in(page, base, "/config/integrations/dashboard")
+    entry = check_setup(page, base, sandbox, failures)
+    if entry is None:
+        log("no 1NCE entry was set up, so nothing after the setup can be checked")
+        return
+    check_send_sms_action(page, base, failures)
+    check_reconfigure(page, base, entry, failures)
+    check_options(page, base, failures)
+    english = {"sim": "Garden gate", "account": "1NCE account"}
+    check_device_pages(page, base, "en", english, failures)
+    check_delete_refused(page, base, failures)
+    check_dashboard(page, base, sandbox, SHOTS / "dashboard.png", failures)
+    switch_to_german(page, entry.entry_id)
+    german = {"sim": "Garden gate", "account": "1NCE-Konto"}
+    check_device_pages(page, base, "de", german, failures)
+    if docs is not None:
+        for name in README_SHOTS:
+            shutil.copyfile(SHOTS / f"{name}.png", docs / f"{name}.png")
+        log(f"README screenshots copied to {docs.relative_to(ROOT, walk_up=True)}/")
+
+
 def run_browser(
-    chromium: str, base: str, sandbox: str, screenshot: Path, failures: Failures
+    chromium: str, base: str, sandbox: str, docs: Path | None, failures: Failures
 ) -> None:
     """Drive a fresh headless Chromium profile through the check."""
     with (
@@ -514,12 +566,11 @@ def run_browser(
             context.set_default_timeout(TIMEOUT * 1000)
             page = context.new_page()
             try:
-                check_page(page, base, sandbox, screenshot, failures)
+                check_all(page, base, sandbox, docs, failures)
             except (PlaywrightError, OSError, RuntimeError) as err:
                 failures.verdict(False, getattr(err, "message", None) or str(err))
                 with suppress(PlaywrightError):
-                    page.screenshot(path=str(FAILED_SCREENSHOT))
-                    _log(f"the page at the failure: {FAILED_SCREENSHOT}")
+                    log(f"the page at the failure: {shot(page, 'failed')}")
         finally:
             context.close()
 
@@ -553,7 +604,9 @@ def main() -> int:
         "--attach", action="store_true", help="use a stack already running"
     )
     parser.add_argument(
-        "--screenshot", type=Path, default=ROOT / "docs" / "dashboard.png"
+        "--docs",
+        action="store_true",
+        help="also refresh README's screenshots in docs/ (always in .develop/browser/)",
     )
     args = parser.parse_args()
     base = f"http://127.0.0.1:{args.ha_port}"
@@ -565,18 +618,22 @@ def main() -> int:
         try:
             if not args.attach:
                 stack.start(START_TIMEOUT)
-                _log(f"develop stack ready after {time.monotonic() - started:.1f} s")
+                log(f"develop stack ready after {time.monotonic() - started:.1f} s")
             run_browser(
-                args.chromium, base, sandbox, args.screenshot.resolve(), failures
+                args.chromium,
+                base,
+                sandbox,
+                ROOT / "docs" if args.docs else None,
+                failures,
             )
         except (RuntimeError, PlaywrightError) as err:
             failures.verdict(False, getattr(err, "message", None) or str(err))
         finally:
             stack.stop()
     for failure in failures.failed:
-        _log(f"FAILED: {failure}")
-    _log(
-        f"dashboard check {'FAILED' if failures.failed else 'passed'} "
+        log(f"FAILED: {failure}")
+    log(
+        f"browser check {'FAILED' if failures.failed else 'passed'} "
         f"in {time.monotonic() - started:.1f} s"
     )
     # The plain closing line CI reads: "N passed, N failed".

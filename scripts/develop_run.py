@@ -1,8 +1,11 @@
 """Start the sandbox and Home Assistant, wire them together, and (optionally) prove it.
 
 Run by `scripts/develop` with the project's venv Python; see that script for
-usage; besides its options, `--serve-for-test` sets up as `--check` does, then
+usage; besides its options, `--serve-for-test` starts both as `--check` does
+but adds no 1NCE entry (the browser adds it through the setup dialog), then
 prints "ready for tests" and serves until SIGTERM (for scripts/browser_test).
+Home Assistant gets ONE_NCE_DEFAULT_API_URL, so the setup dialog offers the
+sandbox's API URL.
 The README's dashboard (dashboards/one_nce.yaml) is served at /one-nce.
 Everything lives under `.develop/` in the repository:
 
@@ -49,6 +52,8 @@ CLIENT_SECRET: Final = "sandbox-secret"
 GARDEN_GATE: Final = "8988228066000000001"
 DASHBOARD: Final = ROOT / "dashboards" / "one_nce.yaml"
 READY: Final = "ready for tests"
+# Read by the integration's setup form (config_flow.py) for its default API URL.
+DEFAULT_API_URL_ENV: Final = "ONE_NCE_DEFAULT_API_URL"
 START_TIMEOUT: Final = 300.0
 CONFIGURATION: Final = """\
 # Written by scripts/develop on every run; edit scripts/develop_run.py instead.
@@ -310,6 +315,14 @@ async def check(
     return not failures
 
 
+async def serve(processes: Processes) -> int:
+    """Run until Ctrl-C or SIGTERM; 1 if the sandbox or Home Assistant ends first."""
+    while all(processes.alive(name) for name in ("sandbox", "hass")):  # noqa: ASYNC110
+        await asyncio.sleep(1)
+    _log("a process ended on its own; see .develop/*.log")
+    return 1
+
+
 def _number(state: str | None) -> float | None:
     try:
         return float(state) if state is not None else None
@@ -329,7 +342,14 @@ async def run(args: argparse.Namespace, deps: Path, config_dir: Path) -> int:
     processes = Processes()
     sandbox = f"http://127.0.0.1:{args.sandbox_port}"
     ha_base = f"http://127.0.0.1:{args.ha_port}"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(deps), str(ROOT)])}
+    api_url = f"{sandbox}/management-api"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(deps), str(ROOT)]),
+        # What the setup form offers as the API URL: the sandbox, so that a
+        # person (or scripts/browser_check.py) adding 1NCE types no URL.
+        DEFAULT_API_URL_ENV: api_url,
+    }
     loop = asyncio.get_running_loop()
     main_task = asyncio.current_task()
     assert main_task is not None
@@ -375,7 +395,12 @@ async def run(args: argparse.Namespace, deps: Path, config_dir: Path) -> int:
                 _log(f"onboarding done: user {USERNAME!r}, password {PASSWORD!r}")
             await ha.async_login()
             await ha.async_wait_until_running(deadline)
-            api_url = f"{sandbox}/management-api"
+            if args.serve_for_test:
+                # The browser adds the entry through the setup dialog itself.
+                if removed := await ha.async_remove_onboarding_extras():
+                    _log(f"removed what onboarding added: {', '.join(removed)}")
+                _log(f"{READY}: {ha_base} and {sandbox}")
+                return await serve(processes)
             secret, new = await wire_up(ha, config_dir, api_url)
             _log(("added" if new else "kept") + f" the 1NCE entry for {api_url}")
             if removed := await ha.async_remove_onboarding_extras():
@@ -390,16 +415,8 @@ async def run(args: argparse.Namespace, deps: Path, config_dir: Path) -> int:
                 ok = await check(ha, sandbox, session)
                 _log("check passed" if ok else "check FAILED")
                 return 0 if ok else 1
-            if args.serve_for_test:
-                _log(f"{READY}: {ha_base} and {sandbox}")
-            else:
-                _print_guide(ha_base, sandbox, args.delivery_delay)
-            while True:
-                if not all(processes.alive(name) for name in ("sandbox", "hass")):
-                    break
-                await asyncio.sleep(1)
-            _log("a process ended on its own; see .develop/*.log")
-            return 1
+            _print_guide(ha_base, sandbox, args.delivery_delay)
+            return await serve(processes)
     except asyncio.CancelledError:  # Ctrl-C or SIGTERM
         return 0 if not args.check else 130
     except (HomeAssistantError, aiohttp.ClientError, TimeoutError) as err:
@@ -444,7 +461,7 @@ def main() -> int:
     parser.add_argument(
         "--serve-for-test",
         action="store_true",
-        help=f"like --check, but print '{READY}' and run until SIGTERM",
+        help=f"like --check, but add no 1NCE entry, print '{READY}' and run until SIGTERM",
     )
     parser.add_argument("--fresh", action="store_true", help="start from a new config")
     parser.add_argument("--ha-port", type=int)

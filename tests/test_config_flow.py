@@ -25,7 +25,10 @@ except ImportError:
     from voluptuous_serialize import convert as serialize_schema
 
 from custom_components.one_nce.api import DEFAULT_BASE_URL, OneNceClient
-from custom_components.one_nce.config_flow import SECTION_ADVANCED
+from custom_components.one_nce.config_flow import (
+    DEFAULT_API_URL_ENV,
+    SECTION_ADVANCED,
+)
 from custom_components.one_nce.const import (
     CONF_API_URL,
     CONF_DETAIL_INTERVAL,
@@ -45,6 +48,7 @@ from homeassistant.data_entry_flow import (
     section,
 )
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.translation import async_get_translations
 
 from .conftest import CLIENT_ID, CLIENT_SECRET, SIMS_URL, TOKEN_URL, load_json
 
@@ -183,6 +187,55 @@ def fields(result: FlowResult[Any, Any]) -> list[str]:
     schema = result["data_schema"]
     assert schema is not None
     return [str(key) for key in schema.schema]
+
+
+def frontend_fields(result: FlowResult[Any, Any]) -> list[dict[str, Any]]:
+    """The form as the frontend receives it (serialized, sections included)."""
+    fields: list[dict[str, Any]] = serialize_schema(
+        result["data_schema"], custom_serializer=cv.custom_serializer
+    )
+    return fields
+
+
+def frontend_prefill(fields: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the frontend's form starts with, by its own rule.
+
+    A field's suggested value, else its default; a section without either is
+    filled from its fields. A section's own default therefore hides the
+    defaults and suggested values of the fields inside it.
+    """
+    data: dict[str, Any] = {}
+    for field in fields:
+        suggested = (field.get("description") or {}).get("suggested_value")
+        if suggested is not None:
+            data[field["name"]] = suggested
+        elif "default" in field:
+            data[field["name"]] = field["default"]
+        elif field.get("type") == "expandable":
+            inner = frontend_prefill(field["schema"])
+            if field.get("required") or inner:
+                data[field["name"]] = inner
+    return data
+
+
+def frontend_sends(fields: list[dict[str, Any]], data: dict[str, Any]) -> bool:
+    """Whether the frontend submits `data`, or says not all fields are filled in."""
+    for field in fields:
+        value = data.get(field["name"])
+        if field.get("required") and value in ("", None):
+            return False
+        if (
+            field.get("type") == "expandable"
+            and value is not None
+            and not frontend_sends(field["schema"], value)
+        ):
+            return False
+    return True
+
+
+def section_of(fields: list[dict[str, Any]]) -> dict[str, Any]:
+    """The serialized advanced section of a credential form."""
+    return next(field for field in fields if field["name"] == SECTION_ADVANCED)
 
 
 def with_api_url(url: str, secret: str = CLIENT_SECRET) -> dict[str, Any]:
@@ -341,6 +394,139 @@ async def test_unexpected_failure_is_logged_and_shown_as_unknown(
         result["flow_id"], user_input
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_setup_form_as_the_browser_fills_it_needs_only_client_id_and_secret(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    mock_setup_entry: AsyncMock,
+) -> None:
+    """The folded API URL is filled in already, so the form can be sent as it is."""
+    answer_account(aioclient_mock)
+    result = await start_user_flow(hass)
+    fields = frontend_fields(result)
+    typed = {
+        **frontend_prefill(fields),
+        CONF_CLIENT_ID: CLIENT_ID,
+        CONF_CLIENT_SECRET: CLIENT_SECRET,
+    }
+
+    assert typed[SECTION_ADVANCED] == {CONF_API_URL: DEFAULT_BASE_URL}
+    assert frontend_sends(fields, typed)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], typed)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_API_URL] == DEFAULT_BASE_URL
+
+
+async def test_after_an_error_the_folded_api_url_shows_what_was_entered(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    mock_setup_entry: AsyncMock,
+) -> None:
+    """A URL of one's own survives a refusal, and its section opens to show it."""
+    aioclient_mock.post(
+        f"{SANDBOX_URL}/oauth/token",
+        status=HTTPStatus.BAD_REQUEST,
+        json=BAD_CREDENTIALS,
+    )
+    result = await start_user_flow(hass)
+    assert section_of(frontend_fields(result))["expanded"] is False
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], with_api_url(SANDBOX_URL)
+    )
+
+    assert result["errors"] == {"base": "invalid_auth"}
+    fields = frontend_fields(result)
+    assert frontend_prefill(fields)[SECTION_ADVANCED] == {CONF_API_URL: SANDBOX_URL}
+    assert section_of(fields)["expanded"] is True
+    assert_secret_hidden(result)
+
+
+async def test_a_refused_secret_keeps_the_default_url_folded(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    mock_setup_entry: AsyncMock,
+) -> None:
+    token_refused(aioclient_mock)
+    result = await start_user_flow(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_CLIENT_ID: CLIENT_ID, CONF_CLIENT_SECRET: "wrong"}
+    )
+
+    assert result["errors"] == {"base": "invalid_auth"}
+    fields = frontend_fields(result)
+    assert frontend_prefill(fields) == {
+        CONF_CLIENT_ID: CLIENT_ID,
+        SECTION_ADVANCED: {CONF_API_URL: DEFAULT_BASE_URL},
+    }
+    assert section_of(fields)["expanded"] is False
+
+
+async def test_a_blank_api_url_means_the_public_api(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    mock_setup_entry: AsyncMock,
+) -> None:
+    answer_account(aioclient_mock)
+    result = await start_user_flow(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], with_api_url("  ")
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_API_URL] == DEFAULT_BASE_URL
+
+
+async def test_the_environment_can_name_the_api_url_the_form_starts_from(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    mock_setup_entry: AsyncMock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """scripts/develop points new entries at its sandbox this way."""
+    monkeypatch.setenv(DEFAULT_API_URL_ENV, SANDBOX_URL)
+    answer_account(aioclient_mock, base_url=SANDBOX_URL)
+    result = await start_user_flow(hass)
+    typed = {
+        **frontend_prefill(frontend_fields(result)),
+        CONF_CLIENT_ID: CLIENT_ID,
+        CONF_CLIENT_SECRET: CLIENT_SECRET,
+    }
+    assert typed[SECTION_ADVANCED] == {CONF_API_URL: SANDBOX_URL}
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], typed)
+
+    assert result["data"][CONF_API_URL] == SANDBOX_URL
+
+
+async def test_a_second_setup_of_the_same_account_meanwhile_is_explained(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    mock_setup_entry: AsyncMock,
+) -> None:
+    """Another tab's dialog for the same Client-ID stops with a sentence, not a key."""
+    token_refused(aioclient_mock)
+    first = await start_user_flow(hass)
+    first = await hass.config_entries.flow.async_configure(
+        first["flow_id"], {CONF_CLIENT_ID: CLIENT_ID, CONF_CLIENT_SECRET: "wrong"}
+    )
+    assert first["errors"] == {"base": "invalid_auth"}
+
+    second = await start_user_flow(hass)
+    second = await hass.config_entries.flow.async_configure(
+        second["flow_id"], {CONF_CLIENT_ID: CLIENT_ID, CONF_CLIENT_SECRET: "other"}
+    )
+
+    assert second["type"] is FlowResultType.ABORT
+    assert second["reason"] == "already_in_progress"
+    key = f"component.{DOMAIN}.config.abort.already_in_progress"
+    for language in ("en", "de"):
+        texts = await async_get_translations(hass, language, "config", [DOMAIN])
+        assert texts.get(key, "").strip(), language
 
 
 async def test_api_url_is_folded_away_and_defaults_to_the_public_api(
@@ -552,6 +738,56 @@ async def test_reconfigure_replaces_the_secret_of_the_same_account(
     }
     assert mock_config_entry.unique_id == CLIENT_ID
     assert len(mock_setup_entry.mock_calls) == 1
+
+
+async def test_reconfigure_form_as_the_browser_fills_it_needs_only_the_secret(
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    mock_setup_entry: AsyncMock,
+) -> None:
+    """Client-ID and the entry's own API URL are filled in; only the secret is typed."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=CLIENT_ID,
+        data={
+            CONF_CLIENT_ID: CLIENT_ID,
+            CONF_CLIENT_SECRET: CLIENT_SECRET,
+            CONF_API_URL: SANDBOX_URL,
+        },
+    )
+    entry.add_to_hass(hass)
+    answer_account(aioclient_mock, base_url=SANDBOX_URL)
+    result = await entry.start_reconfigure_flow(hass)
+    fields = frontend_fields(result)
+    prefilled = frontend_prefill(fields)
+    assert prefilled == {
+        CONF_CLIENT_ID: CLIENT_ID,
+        SECTION_ADVANCED: {CONF_API_URL: SANDBOX_URL},
+    }
+    assert not frontend_sends(fields, prefilled)
+    typed = {**prefilled, CONF_CLIENT_SECRET: NEW_SECRET}
+    assert frontend_sends(fields, typed)
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], typed)
+
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_API_URL] == SANDBOX_URL
+    assert entry.data[CONF_CLIENT_SECRET] == NEW_SECRET
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+async def test_forwarder_address_is_shown_whole_in_a_code_block(
+    hass: HomeAssistant, language: str
+) -> None:
+    """Setup's last step and Reconfigure show the address on lines of its own.
+
+    Inside a sentence a long address wraps mid-token and is hard to copy whole;
+    a fenced code block keeps it on one line, copied in one piece.
+    """
+    texts = await async_get_translations(hass, language, "config", [DOMAIN])
+    prefix = f"component.{DOMAIN}.config."
+    for key in ("step.reconfigure.description", "create_entry.default"):
+        assert "\n\n```\n{forwarder_url}\n```\n\n" in texts[prefix + key], key
 
 
 async def test_reconfigure_moves_the_entry_to_another_api(

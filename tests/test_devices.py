@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.one_nce import PLATFORMS
 from custom_components.one_nce.const import DOMAIN
-from homeassistant.const import STATE_ON, STATE_UNAVAILABLE
+from homeassistant.const import STATE_ON, STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
@@ -73,11 +73,12 @@ async def test_each_sim_is_a_device_under_the_account(
 
     account = find_device(hass, (DOMAIN, mock_config_entry.entry_id))
     assert account is not None
-    assert (account.name, account.manufacturer, account.entry_type) == (
-        "1NCE account",
-        "1NCE",
-        DeviceEntryType.SERVICE,
-    )
+    assert (
+        account.name,
+        account.manufacturer,
+        account.model,
+        account.entry_type,
+    ) == ("1NCE account", "1NCE", "Management API", DeviceEntryType.SERVICE)
     assert account.configuration_url == "https://portal.1nce.com"
     sims = [_sim_device(device_registry, iccid) for iccid in FLEET_ICCIDS]
     assert [
@@ -89,6 +90,28 @@ async def test_each_sim_is_a_device_under_the_account(
         (FLEET_ICCIDS[1], "IoT SIM", FLEET_ICCIDS[1], account.id),
         ("Weather station", "IoT SIM", FLEET_ICCIDS[2], account.id),
     ]
+
+
+@pytest.mark.usefixtures("mock_details")
+async def test_a_german_home_assistant_names_the_account_in_german(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """The account device's name follows the server language, and so do new ids."""
+    hass.config.language = "de"
+    await setup_integration(hass, mock_config_entry, [Platform.SENSOR])
+
+    account = find_device(hass, (DOMAIN, mock_config_entry.entry_id))
+    assert account is not None
+    assert account.name == "1NCE-Konto"
+    entity_id = entity_registry.async_get_entity_id(
+        "sensor", DOMAIN, f"{mock_config_entry.entry_id}_sims"
+    )
+    assert entity_id == "sensor.1nce_konto_sim_karten"
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.attributes["friendly_name"] == "1NCE-Konto SIM-Karten"
 
 
 async def test_a_new_sim_appears_without_reload(
@@ -224,20 +247,61 @@ async def test_a_device_left_over_from_before_is_removed_at_setup(
     assert _sim_device(device_registry, FLEET_ICCIDS[0]) is not None
 
 
+async def _remove_device_answer(
+    hass_ws_client: WebSocketGenerator,
+    hass: HomeAssistant,
+    device_id: str,
+    entry_id: str,
+) -> dict[str, Any]:
+    """Ask to delete a device as the device page does; return Home Assistant's answer."""
+    client = await hass_ws_client(hass)
+    # Home Assistant 2026.x removes a device by its id alone (it has one entry);
+    # before, the user removes it from one entry.
+    if len(inspect.signature(client.remove_device).parameters) == 1:
+        response: dict[str, Any] = await client.remove_device(device_id)
+    else:
+        response = await client.remove_device(device_id, entry_id)
+    return response
+
+
 async def _remove_device(
     hass_ws_client: WebSocketGenerator,
     hass: HomeAssistant,
     device_id: str,
     entry_id: str,
 ) -> bool:
-    client = await hass_ws_client(hass)
-    # Home Assistant 2026.x removes a device by its id alone (it has one entry);
-    # before, the user removes it from one entry.
-    if len(inspect.signature(client.remove_device).parameters) == 1:
-        response = await client.remove_device(device_id)
-    else:
-        response = await client.remove_device(device_id, entry_id)
+    response = await _remove_device_answer(hass_ws_client, hass, device_id, entry_id)
     return bool(response["success"])
+
+
+async def test_deleting_a_listed_sim_or_the_account_says_why_not(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """The device page shows the error's message: a reason, not "rejected"."""
+    assert await async_setup_component(hass, "config", {})
+    await setup_integration(hass, mock_config_entry, PLATFORMS)
+    entry_id = mock_config_entry.entry_id
+    listed = _sim_device(device_registry, FLEET_ICCIDS[0])
+    account = find_device(hass, (DOMAIN, entry_id))
+    assert listed is not None
+    assert account is not None
+
+    refused = await _remove_device_answer(hass_ws_client, hass, listed.id, entry_id)
+    assert not refused["success"]
+    assert refused["error"]["message"].startswith(
+        f"1NCE still lists the SIM Garden gate ({FLEET_ICCIDS[0]}), so its device "
+        "would come back with the next update."
+    )
+    refused = await _remove_device_answer(hass_ws_client, hass, account.id, entry_id)
+    assert not refused["success"]
+    assert refused["error"]["message"].startswith(
+        "This device is the 1NCE account itself"
+    )
+    assert _sim_device(device_registry, FLEET_ICCIDS[0]) is not None
 
 
 async def test_only_a_sim_no_longer_listed_can_be_deleted_by_hand(

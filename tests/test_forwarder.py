@@ -679,6 +679,6 @@ async def test_health_sensors_count_requests(
         hass.states.get("sensor.1nce_account_forwarder_rejected_requests").state == "1"
     )
     last = dt_util.parse_datetime(
-        hass.states.get("sensor.1nce_account_forwarder_last_request").state
+        hass.states.get("sensor.1nce_account_forwarder_last_seen").state
     )
     assert timedelta(0) < dt_util.utcnow() - last <= timedelta(seconds=7)

@@ -153,7 +153,7 @@ async def test_flow_without_public_address_shows_where_the_domain_goes(
 
     secret = result["data"][CONF_FORWARDER_SECRET]
     assert result["description_placeholders"]["forwarder_url"] == (
-        f"https://<your-home-assistant-domain>/api/one_nce/forwarder/{secret}"
+        f"https://…/api/one_nce/forwarder/{secret}"
     )
 
 

@@ -19,7 +19,9 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
 )
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.one_nce.api import Limit
 from custom_components.one_nce.const import DOMAIN
+from custom_components.one_nce.select import option_name
 from homeassistant.components.select import (
     ATTR_OPTION,
     ATTR_OPTIONS,
@@ -47,8 +49,8 @@ from .conftest import (
 # The setups here send more than ten requests at one frozen instant.
 pytestmark = pytest.mark.usefixtures("no_rate_limit")
 
-MT_LIMIT = "select.1nce_account_monthly_mt_sms_limit"
-MO_LIMIT = "select.1nce_account_monthly_mo_sms_limit"
+MT_LIMIT = "select.1nce_account_monthly_limit_of_sent_sms"
+MO_LIMIT = "select.1nce_account_monthly_limit_of_received_sms"
 DATA_LIMIT = "select.1nce_account_monthly_data_limit"
 V1_SIMS = "/management-api/v1/sims/"
 
@@ -136,8 +138,28 @@ async def test_no_limit_is_offered_where_1nce_offers_it_or_none_is_set(
     )
     assert (data.state, data.attributes[ATTR_OPTIONS]) == (
         "50 MB",
-        ["50 MB", "1024 MB"],
+        ["50 MB", "1 GB"],
     )
+
+
+@pytest.mark.parametrize(
+    ("limit", "unit", "shown"),
+    [
+        ("50", "MB", "50 MB"),
+        ("1024", "MB", "1 GB"),
+        ("10240", "MB", "10 GB"),
+        ("1536", "MB", "1536 MB"),
+        ("1048576", "MB", "1 TB"),
+        ("2048", "GB", "2 TB"),
+        ("1024", "SMS", "1024 SMS"),
+        ("0.5", "MB", "0.5 MB"),
+    ],
+)
+def test_data_limits_read_in_the_largest_whole_unit(
+    limit: str, unit: str, shown: str
+) -> None:
+    """1NCE's 1024 MB and 10240 MB options read as 1 GB and 10 GB; SMS stay counts."""
+    assert option_name(Limit(limit_id=1, limit=limit, unit=unit)) == shown
 
 
 async def test_choosing_a_limit_posts_its_id_and_keeps_the_others(
@@ -226,7 +248,7 @@ async def test_an_outage_while_changing_is_reported(
     mock_details.post(LIMITS_URL, status=HTTPStatus.BAD_GATEWAY, text="<html>")
 
     with pytest.raises(HomeAssistantError) as err:
-        await _select(hass, DATA_LIMIT, "1024 MB")
+        await _select(hass, DATA_LIMIT, "1 GB")
 
     assert not isinstance(err.value, ServiceValidationError)
     assert err.value.translation_key == "limit_update_failed"

@@ -8,9 +8,13 @@ from typing import Any
 import pytest
 import yaml
 
-from .services_common import (
-    INTEGRATION,
-)
+from custom_components.one_nce.const import DOMAIN
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.service import async_get_all_descriptions
+from homeassistant.helpers.translation import async_get_translations
+from homeassistant.setup import async_setup_component
+
+from .services_common import INTEGRATION
 
 # --- descriptions and translations ---------------------------------------------
 
@@ -39,3 +43,33 @@ def test_every_action_field_and_error_is_translated(path: str) -> None:
             assert translated["fields"][field]["name"], (name, field)
             assert translated["fields"][field]["description"], (name, field)
     # Which error keys the code uses is tests/test_translations.py's subject.
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+async def test_validity_help_is_short_and_names_the_default(
+    hass: HomeAssistant, language: str
+) -> None:
+    """The form's Validity help fits in a line or two and leaves YAML to README."""
+    texts = await async_get_translations(hass, language, "services", [DOMAIN])
+    help_text = texts[f"component.{DOMAIN}.services.send_sms.fields.expiry.description"]
+
+    assert "24" in help_text
+    assert "YAML" not in help_text
+    assert len(help_text) <= 120
+
+
+async def test_send_sms_form_starts_with_automatic_encoding(
+    hass: HomeAssistant,
+) -> None:
+    """The action form pre-fills Encoding with "auto", shown as Automatic."""
+    assert await async_setup_component(hass, DOMAIN, {})
+    descriptions = await async_get_all_descriptions(hass)
+    advanced = descriptions[DOMAIN]["send_sms"]["fields"]["advanced"]["fields"]
+    encoding = advanced["encoding"]
+
+    assert encoding["default"] == "auto"
+    assert encoding["selector"]["select"]["options"][0] == "auto"
+    texts = await async_get_translations(hass, "en", "selector", [DOMAIN])
+    assert texts[f"component.{DOMAIN}.selector.sms_encoding.options.auto"] == (
+        "Automatic"
+    )

@@ -7,6 +7,7 @@ from typing import Any
 
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
@@ -117,11 +118,22 @@ async def async_remove_config_entry_device(
     """Let the user delete a SIM's device once 1NCE no longer lists the SIM.
 
     A listed SIM would only come back at the next poll, and the account device
-    carries the account's own entities.
+    carries the account's own entities: both are refused with the reason, which
+    the device page shows (a bare False shows only "rejected by integration").
     """
     iccid = device_iccid(entry, device)
-    if iccid is None or iccid in entry.runtime_data.fleet.data:
-        return False
+    if iccid is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="account_device_kept"
+        )
+    if iccid in entry.runtime_data.fleet.data:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="sim_still_listed",
+            translation_placeholders={
+                "sim": f"{device.name_by_user or device.name} ({iccid})"
+            },
+        )
     async_forget_sim(hass, entry, iccid)
     return True
 

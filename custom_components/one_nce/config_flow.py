@@ -8,6 +8,7 @@ use them: a token, then one SIM list call. A token alone proves little, because
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+import os
 from typing import Any, Final
 
 from yarl import URL
@@ -65,6 +66,9 @@ from .const import (
 from .receiving.address import forwarder_url_text, new_secret
 
 PORTAL_URL: Final = "https://portal.1nce.com"
+# Where the setup form's API URL starts when this is set: scripts/develop sets
+# it to its sandbox. Unset, the form offers 1NCE's public API.
+DEFAULT_API_URL_ENV: Final = "ONE_NCE_DEFAULT_API_URL"
 
 # A collapsed form section, not Home Assistant's "advanced mode": that flag is
 # deprecated from 2026.6 on and will be removed.
@@ -120,25 +124,50 @@ _OPTIONS_SCHEMA: Final = vol.Schema(
 )
 
 
-def _credentials_schema(api_url: str = DEFAULT_BASE_URL) -> vol.Schema:
+def _credentials_schema(
+    api_url: str, shown: Mapping[str, Any] | None = None, *, error: str | None = None
+) -> vol.Schema:
     """Build the credential form, the API URL folded away for the few who need it.
 
     `api_url` is what an untouched section stands for: the public API for a new
-    entry, the entry's own URL on reconfigure. The schema is built anew for every
-    form because filling in suggested values changes a section's schema in place.
+    entry, the entry's own URL on reconfigure. The frontend fills a section from
+    the section's own suggested value or default, never from the fields inside
+    it, so the section itself carries the URL: its default for a fresh form, and
+    what was entered (`shown`) when the form comes back with an error. It opens
+    when its URL is what needs correcting or is not the default. The schema is
+    built anew for every form because filling in suggested values changes a
+    section's schema in place.
     """
+    advanced = {CONF_API_URL: api_url}
+    marker: dict[str, Any] = {"default": advanced}
+    if shown is not None:
+        marker["description"] = {"suggested_value": dict(shown)}
+    expanded = error == "invalid_url" or (
+        shown is not None and shown.get(CONF_API_URL, api_url) != api_url
+    )
     return vol.Schema(
         {
             vol.Required(CONF_CLIENT_ID): _CLIENT_ID_SELECTOR,
             vol.Required(CONF_CLIENT_SECRET): _SECRET_SELECTOR,
-            vol.Required(SECTION_ADVANCED, default={}): section(
+            vol.Required(SECTION_ADVANCED, **marker): section(
                 vol.Schema(
-                    {vol.Required(CONF_API_URL, default=api_url): _URL_SELECTOR}
+                    {vol.Optional(CONF_API_URL, default=api_url): _URL_SELECTOR}
                 ),
-                {"collapsed": True},
+                {"collapsed": not expanded},
             ),
         }
     )
+
+
+def _entered_url(user_input: Mapping[str, Any], api_url: str) -> str | None:
+    """Read the API URL a submitted form asks for; blank means the form's default."""
+    entered = str(user_input[SECTION_ADVANCED].get(CONF_API_URL) or "").strip()
+    return _normalized_url(entered or api_url)
+
+
+def _default_api_url() -> str:
+    """Return the API URL a new entry starts from: 1NCE's, unless the environment says."""
+    return os.environ.get(DEFAULT_API_URL_ENV) or DEFAULT_BASE_URL
 
 
 def _account_id(client_id: str) -> str:
@@ -216,11 +245,12 @@ class OneNceConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Ask for the account's API credentials and prove them."""
         errors: dict[str, str] = {}
+        default_url = _default_api_url()
         if user_input is not None:
             client_id = user_input[CONF_CLIENT_ID].strip()
             await self.async_set_unique_id(_account_id(client_id))
             self._abort_if_unique_id_configured()
-            api_url = _normalized_url(user_input[SECTION_ADVANCED][CONF_API_URL])
+            api_url = _entered_url(user_input, default_url)
             if api_url is None:
                 # On the form, not the field: the field sits in a folded section.
                 errors["base"] = "invalid_url"
@@ -244,10 +274,16 @@ class OneNceConfigFlow(ConfigFlow, domain=DOMAIN):
                         "forwarder_url": forwarder_url_text(self.hass, data)
                     },
                 )
+        shown = _without_secret(user_input)
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
-                _credentials_schema(), _without_secret(user_input)
+                _credentials_schema(
+                    default_url,
+                    shown.get(SECTION_ADVANCED),
+                    error=errors.get("base"),
+                ),
+                shown,
             ),
             errors=errors,
             description_placeholders={"portal_url": PORTAL_URL},
@@ -303,7 +339,7 @@ class OneNceConfigFlow(ConfigFlow, domain=DOMAIN):
             self._abort_if_unique_id_mismatch(
                 description_placeholders={"client_id": entry.data[CONF_CLIENT_ID]}
             )
-            api_url = _normalized_url(user_input[SECTION_ADVANCED][CONF_API_URL])
+            api_url = _entered_url(user_input, current_url)
             if api_url is None:
                 # On the form, not the field: the field sits in a folded section.
                 errors["base"] = "invalid_url"
@@ -327,7 +363,12 @@ class OneNceConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                _credentials_schema(current_url), suggested
+                _credentials_schema(
+                    current_url,
+                    suggested.get(SECTION_ADVANCED),
+                    error=errors.get("base"),
+                ),
+                suggested,
             ),
             errors=errors,
             description_placeholders={

@@ -39,6 +39,8 @@ from .coordinator import (
 from .sms_volume import sms_level
 
 PORTAL_URL = "https://portal.1nce.com"
+# What the account device stands for: Home Assistant's link to 1NCE's API.
+ACCOUNT_MODEL = "Management API"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,12 +70,17 @@ def sim_device_name(sim: Sim) -> str:
 
 
 def account_device_info(entry: OneNceConfigEntry) -> DeviceInfo:
-    """Describe the account, the device every SIM hangs off."""
+    """Describe the account, the device every SIM hangs off.
+
+    Its name is translated into Home Assistant's language when the device is
+    registered; entity ids made then keep that name ("1nce_account_...").
+    """
     return DeviceInfo(
         identifiers={(DOMAIN, entry.entry_id)},
-        name="1NCE account",
+        translation_key="account",
         entry_type=DeviceEntryType.SERVICE,
         manufacturer=MANUFACTURER,
+        model=ACCOUNT_MODEL,
         configuration_url=PORTAL_URL,
     )
 

@@ -61,11 +61,28 @@ LIMIT_SELECTS: tuple[OneNceLimitSelectEntityDescription, ...] = (
 )
 
 
+# 1NCE states data limits in MB; shown in the largest unit that keeps them whole.
+_DATA_UNITS: Final = ("MB", "GB", "TB")
+_DATA_STEP: Final = 1024
+
+
 def option_name(limit: Limit | None) -> str:
-    """Name a limit as the Portal does ("10 SMS", "50 MB"), or "no_limit"."""
+    """Name a limit as one reads it ("10 SMS", "50 MB", "1 GB"), or "no_limit"."""
     if limit is None or limit.unlimited:
         return NO_LIMIT
-    return f"{limit.limit} {limit.unit}" if limit.unit else f"{limit.limit}"
+    if not limit.unit:
+        return f"{limit.limit}"
+    value, unit = limit.limit, limit.unit
+    if unit in _DATA_UNITS and value is not None and value.isdigit():
+        amount, index = int(value), _DATA_UNITS.index(unit)
+        while (
+            amount >= _DATA_STEP
+            and amount % _DATA_STEP == 0
+            and index < len(_DATA_UNITS) - 1
+        ):
+            amount, index = amount // _DATA_STEP, index + 1
+        value, unit = str(amount), _DATA_UNITS[index]
+    return f"{value} {unit}"
 
 
 async def async_setup_entry(

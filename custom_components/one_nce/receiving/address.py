@@ -48,8 +48,9 @@ ISSUE_NO_HTTPS_URL: Final = "no_https_external_url"
 LEARN_MORE_URL: Final = "https://www.home-assistant.io/docs/configuration/basic/"
 WEBHOOK_NAME: Final = "1NCE SMS forwarder"
 MASK: Final = "**REDACTED**"
-# Shown where the address would be when Home Assistant has none to offer.
-UNKNOWN_BASE_URL: Final = "https://<your-home-assistant-domain>"
+# Shown where the address would be when Home Assistant has none to offer: dots,
+# which read the same in every language; the dialogs say what goes there.
+UNKNOWN_BASE_URL: Final = "https://…"
 
 
 def new_secret() -> str:
