@@ -188,6 +188,63 @@ def test_hacs_minimum_home_assistant_is_the_oldest_tested() -> None:
     assert HACS["name"] == MANIFEST["name"]
 
 
+# HACS_MANIFEST_JSON_SCHEMA's value types for the keys we use.
+HACS_TYPES: dict[str, type | tuple[type, ...]] = {
+    "content_in_root": bool,
+    "country": (str, list),
+    "filename": str,
+    "hacs": str,
+    "hide_default_branch": bool,
+    "homeassistant": str,
+    "name": str,
+    "persistent_directory": str,
+    "render_readme": bool,
+    "zip_release": bool,
+}
+
+
+def test_hacs_json_values_have_the_types_hacs_accepts() -> None:
+    assert set(HACS_TYPES) == HACS_KEYS
+    for key, value in HACS.items():
+        assert isinstance(value, HACS_TYPES[key]), key
+    assert HACS["name"].strip()
+
+
+# The licence: the HACS action fails a repository whose licence GitHub cannot
+# read as an OSI-approved SPDX licence. GitHub (licensee) recognises MIT by its
+# text, so it is the MIT text word for word below a copyright line.
+MIT_TERMS = """
+Permission is hereby granted, free of charge, to any person obtaining a copy of
+this software and associated documentation files (the "Software"), to deal in
+the Software without restriction, including without limitation the rights to
+use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies of
+the Software, and to permit persons to whom the Software is furnished to do so,
+subject to the following conditions:
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS
+FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR
+COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER
+IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN
+CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+"""
+
+
+def test_licence_is_the_mit_licence_word_for_word() -> None:
+    title, blank, copyright_line, terms = (
+        (ROOT / "LICENSE").read_text(encoding="utf-8").split("\n", 3)
+    )
+    assert (title, blank) == ("MIT License", "")
+    assert re.fullmatch(r"Copyright \(c\) \d{4} \S.*", copyright_line)
+    assert terms.split() == MIT_TERMS.split()
+
+
+def test_readme_names_the_licence() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "[MIT licence](LICENSE)" in readme
+
+
 def test_python_client_package_is_typed() -> None:
     """The client is a package of its own: PEP 561's marker says it is typed."""
     assert (PACKAGE / "api" / "py.typed").is_file()
