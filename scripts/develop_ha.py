@@ -203,6 +203,10 @@ class HomeAssistant:
             raise HomeAssistantError(f"config flow did not create the entry: {result}")
         return result
 
+    async def async_api(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Call any of Home Assistant's REST API (`/api/...`); return its JSON."""
+        return await self._json(method, path, **kwargs)
+
     async def async_call(self, domain: str, service: str, data: dict[str, Any]) -> Any:
         """Call an action and return its response."""
         return await self._json(

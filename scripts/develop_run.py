@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 import importlib.util
 import json
@@ -169,13 +170,14 @@ def port_free(port: int) -> bool:
 class Processes:
     """The child processes, stopped together however the run ends."""
 
-    def __init__(self) -> None:
-        """Nothing started yet."""
+    def __init__(self, log_prefix: str = "") -> None:
+        """Nothing started yet; logs go to .develop/<log_prefix><name>.log."""
         self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self.log_prefix = log_prefix
 
     def start(self, name: str, command: list[str], env: dict[str, str]) -> None:
-        """Start one child in its own process group, output to .develop/<name>.log."""
-        log = (DEVELOP / f"{name}.log").open("wb")
+        """Start one child in its own process group, output to its log."""
+        log = (DEVELOP / f"{self.log_prefix}{name}.log").open("wb")
         child = subprocess.Popen(
             command,
             cwd=ROOT,
@@ -214,7 +216,7 @@ async def wait_for_sandbox(session: aiohttp.ClientSession, base: str) -> None:
                 if response.status == 200:
                     return
         await asyncio.sleep(0.2)
-    raise HomeAssistantError("the sandbox did not start; see .develop/sandbox.log")
+    raise HomeAssistantError("the sandbox did not start; see its log in .develop/")
 
 
 async def wire_up(
@@ -337,9 +339,20 @@ async def _event(ws: Websocket, event_type: str, match: Any) -> dict[str, Any] |
         return None
 
 
-async def run(args: argparse.Namespace, deps: Path, config_dir: Path) -> int:
+# A further check for --check, run against the same stack (scripts/e2e_check.py).
+type ExtraCheck = Callable[[HomeAssistant, str, aiohttp.ClientSession], Awaitable[bool]]
+
+
+async def run(
+    args: argparse.Namespace,
+    deps: Path,
+    config_dir: Path,
+    *,
+    extra_check: ExtraCheck | None = None,
+    log_prefix: str = "",
+) -> int:
     """Start both, wire them up, then check or wait for Ctrl-C."""
-    processes = Processes()
+    processes = Processes(log_prefix)
     sandbox = f"http://127.0.0.1:{args.sandbox_port}"
     ha_base = f"http://127.0.0.1:{args.ha_port}"
     api_url = f"{sandbox}/management-api"
@@ -374,7 +387,7 @@ async def run(args: argparse.Namespace, deps: Path, config_dir: Path) -> int:
                 env,
             )
             await wait_for_sandbox(session, sandbox)
-            _log(f"sandbox up on {sandbox} (log: .develop/sandbox.log)")
+            _log(f"sandbox up on {sandbox} (log: .develop/{log_prefix}sandbox.log)")
             processes.start(
                 "hass",
                 [
@@ -387,7 +400,9 @@ async def run(args: argparse.Namespace, deps: Path, config_dir: Path) -> int:
                 ],
                 env,
             )
-            _log(f"starting Home Assistant on {ha_base} (log: .develop/hass.log)")
+            _log(
+                f"starting Home Assistant on {ha_base} (log: .develop/{log_prefix}hass.log)"
+            )
             ha = HomeAssistant(session, ha_base)
             deadline = loop.time() + START_TIMEOUT
             await ha.async_wait_until_up(deadline, lambda: processes.alive("hass"))
@@ -413,6 +428,8 @@ async def run(args: argparse.Namespace, deps: Path, config_dir: Path) -> int:
             _log("sandbox's SMS forwarder now pushes to Home Assistant")
             if args.check:
                 ok = await check(ha, sandbox, session)
+                if extra_check is not None:
+                    ok = await extra_check(ha, sandbox, session) and ok
                 _log("check passed" if ok else "check FAILED")
                 return 0 if ok else 1
             _print_guide(ha_base, sandbox, args.delivery_delay)
@@ -421,7 +438,7 @@ async def run(args: argparse.Namespace, deps: Path, config_dir: Path) -> int:
         return 0 if not args.check else 130
     except (HomeAssistantError, aiohttp.ClientError, TimeoutError) as err:
         _log(f"failed: {err}")
-        _log("see .develop/hass.log and .develop/sandbox.log")
+        _log(f"see .develop/{log_prefix}hass.log and .develop/{log_prefix}sandbox.log")
         return 1
     finally:
         _log("stopping the sandbox and Home Assistant")

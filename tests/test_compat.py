@@ -10,12 +10,13 @@ from __future__ import annotations
 from importlib.util import find_spec
 from types import SimpleNamespace
 from typing import Any
-from unittest.mock import patch
+from unittest.mock import AsyncMock, patch
 
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.one_nce import compat
 from custom_components.one_nce.const import DOMAIN
+from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
@@ -135,3 +136,61 @@ def test_schemas_use_the_library_home_assistant_validates_with() -> None:
 
 def test_binary_sensor_device_class_is_home_assistants() -> None:
     assert compat.BinarySensorDeviceClass.PROBLEM == "problem"
+
+
+async def test_changed_options_reload_the_entry_once_on_any_release(
+    hass: HomeAssistant,
+) -> None:
+    """Whoever reloads (the options flow or a listener), it happens once.
+
+    With OptionsFlowWithReload the entry must have no update listener (Home
+    Assistant refuses both, and reports a listener on an entry a flow reloads).
+    """
+    entry = _entry(hass)
+    compat.reload_on_new_options(entry)
+
+    if hasattr(config_entries, "OptionsFlowWithReload"):
+        assert compat.OptionsFlowWithReload is config_entries.OptionsFlowWithReload
+        assert entry.update_listeners == []
+    else:  # Home Assistant 2025.4
+        assert compat.OptionsFlowWithReload is config_entries.OptionsFlow
+        assert len(entry.update_listeners) == 1
+
+
+class _ReloadingFlow:
+    """An options flow base of a release that reloads by itself."""
+
+    automatic_reload = True
+
+
+class _PlainFlow:
+    """An options flow base of a release that does not."""
+
+
+async def test_where_the_options_flow_reloads_no_listener_is_added(
+    hass: HomeAssistant,
+) -> None:
+    entry = _entry(hass)
+    with patch.object(compat, "OptionsFlowWithReload", _ReloadingFlow):
+        compat.reload_on_new_options(entry)
+
+    assert entry.update_listeners == []
+
+
+async def test_elsewhere_a_listener_reloads_on_new_options_only(
+    hass: HomeAssistant,
+) -> None:
+    """Data stored later (forwarder secret, cloudhook) or by a flow never reloads."""
+    entry = _entry(hass)
+    with patch.object(compat, "OptionsFlowWithReload", _PlainFlow):
+        compat.reload_on_new_options(entry)
+    assert len(entry.update_listeners) == 1
+
+    with patch.object(hass.config_entries, "async_reload", AsyncMock()) as reload:
+        hass.config_entries.async_update_entry(entry, data={"forwarder_secret": "s"})
+        await hass.async_block_till_done()
+        assert reload.await_count == 0
+
+        hass.config_entries.async_update_entry(entry, options={"list_interval": 30})
+        await hass.async_block_till_done()
+        assert [call.args for call in reload.await_args_list] == [(entry.entry_id,)]

@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
     AiohttpClientMocker,
 )
 
-from custom_components.one_nce.const import CONF_LIST_INTERVAL, DOMAIN
+from custom_components.one_nce.const import DOMAIN
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 
@@ -287,22 +287,3 @@ async def test_rate_limit_stretches_the_poll_interval(
     await hass.async_block_till_done()
     assert fleet.last_update_success is True
     assert fleet.update_interval == timedelta(minutes=15)
-
-
-async def test_changed_options_apply_after_reload(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    mock_details: AiohttpClientMocker,
-) -> None:
-    """A new list interval in the options is what the fleet then polls at."""
-    mock_config_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-    hass.config_entries.async_update_entry(
-        mock_config_entry, options={CONF_LIST_INTERVAL: 30}
-    )
-    await hass.async_block_till_done()
-
-    assert mock_config_entry.state is ConfigEntryState.LOADED
-    assert mock_config_entry.runtime_data.fleet.update_interval == timedelta(minutes=30)

@@ -17,6 +17,7 @@ from pathlib import Path
 import re
 import struct
 from typing import Any
+import zlib
 
 import pytest
 import yaml
@@ -187,6 +188,63 @@ def test_hacs_minimum_home_assistant_is_the_oldest_tested() -> None:
     assert HACS["name"] == MANIFEST["name"]
 
 
+# HACS_MANIFEST_JSON_SCHEMA's value types for the keys we use.
+HACS_TYPES: dict[str, type | tuple[type, ...]] = {
+    "content_in_root": bool,
+    "country": (str, list),
+    "filename": str,
+    "hacs": str,
+    "hide_default_branch": bool,
+    "homeassistant": str,
+    "name": str,
+    "persistent_directory": str,
+    "render_readme": bool,
+    "zip_release": bool,
+}
+
+
+def test_hacs_json_values_have_the_types_hacs_accepts() -> None:
+    assert set(HACS_TYPES) == HACS_KEYS
+    for key, value in HACS.items():
+        assert isinstance(value, HACS_TYPES[key]), key
+    assert HACS["name"].strip()
+
+
+# The licence: the HACS action fails a repository whose licence GitHub cannot
+# read as an OSI-approved SPDX licence. GitHub (licensee) recognises MIT by its
+# text, so it is the MIT text word for word below a copyright line.
+MIT_TERMS = """
+Permission is hereby granted, free of charge, to any person obtaining a copy of
+this software and associated documentation files (the "Software"), to deal in
+the Software without restriction, including without limitation the rights to
+use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies of
+the Software, and to permit persons to whom the Software is furnished to do so,
+subject to the following conditions:
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS
+FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR
+COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER
+IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN
+CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+"""
+
+
+def test_licence_is_the_mit_licence_word_for_word() -> None:
+    title, blank, copyright_line, terms = (
+        (ROOT / "LICENSE").read_text(encoding="utf-8").split("\n", 3)
+    )
+    assert (title, blank) == ("MIT License", "")
+    assert re.fullmatch(r"Copyright \(c\) \d{4} \S.*", copyright_line)
+    assert terms.split() == MIT_TERMS.split()
+
+
+def test_readme_names_the_licence() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "[MIT licence](LICENSE)" in readme
+
+
 def test_python_client_package_is_typed() -> None:
     """The client is a package of its own: PEP 561's marker says it is typed."""
     assert (PACKAGE / "api" / "py.typed").is_file()
@@ -195,16 +253,75 @@ def test_python_client_package_is_typed() -> None:
 # --- brand -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "size"), [("icon.png", 256), ("icon@2x.png", 512)])
-def test_brand_icon_is_a_square_png_of_the_right_size(name: str, size: int) -> None:
-    """Home Assistant serves `brand/` images of custom integrations (2026.x)."""
+# Home Assistant 2026.3+ serves these from a custom integration's `brand/`
+# folder (developers.home-assistant.io, "Custom integrations can now ship their
+# own brand images", 2026-02-24); the sizes are those of Home Assistant's brands
+# repository: icons square at 256 and 512, logos landscape with the shortest
+# side 128 to 256 (@2x: 256 to 512). `dark_` variants are for dark themes.
+BRAND_IMAGES = {
+    f"{theme}{kind}{scale}.png": (kind, 2 if scale else 1)
+    for theme in ("", "dark_")
+    for kind in ("icon", "logo")
+    for scale in ("", "@2x")
+}
+
+
+def _png(name: str) -> tuple[dict[str, int], bytes]:
+    """The header fields and the joined image data of one brand image."""
     data = (PACKAGE / "brand" / name).read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    assert data[12:16] == b"IHDR"
-    width, height, depth, colour = struct.unpack(">IIBB", data[16:26])
-    assert (width, height) == (size, size)
-    # 8-bit RGBA: a transparent background, as Home Assistant's brands ask.
-    assert (depth, colour) == (8, 6)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", name
+    chunks: dict[bytes, bytes] = {}
+    offset = 8
+    while offset < len(data):
+        (length,) = struct.unpack(">I", data[offset : offset + 4])
+        kind = data[offset + 4 : offset + 8]
+        body = data[offset + 8 : offset + 8 + length]
+        chunks[kind] = chunks.get(kind, b"") + body
+        offset += 12 + length
+    assert next(iter(chunks)) == b"IHDR"
+    width, height, depth, colour, _, _, interlace = struct.unpack(
+        ">IIBBBBB", chunks[b"IHDR"]
+    )
+    header = {
+        "width": width,
+        "height": height,
+        "depth": depth,
+        "colour": colour,
+        "interlace": interlace,
+    }
+    return header, zlib.decompress(chunks[b"IDAT"])
+
+
+def test_brand_folder_holds_exactly_the_images_home_assistant_looks_for() -> None:
+    assert sorted(path.name for path in (PACKAGE / "brand").iterdir()) == sorted(
+        BRAND_IMAGES
+    )
+
+
+@pytest.mark.parametrize("name", sorted(BRAND_IMAGES))
+def test_brand_image_has_the_size_and_format_home_assistant_asks(name: str) -> None:
+    kind, scale = BRAND_IMAGES[name]
+    header, pixels = _png(name)
+    width, height = header["width"], header["height"]
+    if kind == "icon":
+        assert (width, height) == (256 * scale, 256 * scale)
+    else:
+        assert width >= height, "logos are landscape"
+        assert 128 * scale <= height <= 256 * scale
+    # 8-bit RGBA, not interlaced.
+    assert (header["depth"], header["colour"], header["interlace"]) == (8, 6, 0)
+    assert len(pixels) == height * (1 + 4 * width)
+    # A transparent background: the top left pixel (whatever the row's filter,
+    # the first pixel of the first row is stored as is) is fully transparent.
+    assert pixels[4] == 0
+
+
+@pytest.mark.parametrize("kind", ["icon", "logo"])
+def test_dark_brand_images_match_the_light_ones_in_size(kind: str) -> None:
+    for scale in ("", "@2x"):
+        light, _ = _png(f"{kind}{scale}.png")
+        dark, _ = _png(f"dark_{kind}{scale}.png")
+        assert (dark["width"], dark["height"]) == (light["width"], light["height"])
 
 
 # --- strings and translations ------------------------------------------------

@@ -251,8 +251,11 @@ def _appropriate_polling() -> None:
 
 
 def _brands() -> None:
-    assert (PACKAGE / "brand" / "icon.png").is_file()
-    assert (PACKAGE / "brand" / "icon@2x.png").is_file()
+    """Sizes and formats are checked in tests/test_manifest.py."""
+    for theme in ("", "dark_"):
+        for kind in ("icon", "logo"):
+            for scale in ("", "@2x"):
+                assert (PACKAGE / "brand" / f"{theme}{kind}{scale}.png").is_file()
 
 
 def _common_modules() -> None:

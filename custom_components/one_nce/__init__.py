@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Any
-
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
@@ -13,6 +10,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from .api import DEFAULT_BASE_URL
+from .compat import reload_on_new_options
 from .connection import create_client
 from .const import CONF_API_URL, DOMAIN
 from .coordinator import (
@@ -87,11 +85,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> bo
         limits=LimitsCoordinator(hass, entry, client),
         receiver=receiver,
     )
-    # Before the update listener: saving a new forwarder secret must not reload.
+    # Saving a new forwarder secret here must not reload the entry.
     await async_setup_address(hass, entry)
     await delivery.async_load()
     entry.async_on_unload(delivery.async_stop)
-    entry.async_on_unload(entry.add_update_listener(_reload_on_new_options(entry)))
+    # The intervals are fixed now: changed options reload the entry.
+    reload_on_new_options(entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # The six-month backfill costs one request per SIM: started last, so that
     # its requests do not queue in the rate limiter ahead of the platforms'.
@@ -136,21 +135,3 @@ async def async_remove_config_entry_device(
         )
     async_forget_sim(hass, entry, iccid)
     return True
-
-
-def _reload_on_new_options(
-    entry: OneNceConfigEntry,
-) -> Callable[[HomeAssistant, OneNceConfigEntry], Coroutine[Any, Any, None]]:
-    """Reload when the options change, since intervals are set at setup.
-
-    Changes to the entry's data (reauthentication, reconfiguration, a stored
-    forwarder secret) reload through their own flows or need no reload, so
-    they are ignored here rather than reloading twice.
-    """
-    applied = dict(entry.options)
-
-    async def reload_if_changed(hass: HomeAssistant, entry: OneNceConfigEntry) -> None:
-        if dict(entry.options) != applied:
-            await hass.config_entries.async_reload(entry.entry_id)
-
-    return reload_if_changed

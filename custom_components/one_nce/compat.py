@@ -12,15 +12,21 @@ These changes of Home Assistant 2026.x are bridged so far:
 - it moved BinarySensorDeviceClass to binary_sensor.const, re-exporting it
   from binary_sensor only implicitly (mypy --strict refuses that import);
 - it gives every device exactly one config entry, and reports the multi-entry
-  device API (the only one 2025.4 has) as deprecated, ending in 2027.8-2027.10.
+  device API (the only one 2025.4 has) as deprecated, ending in 2027.8-2027.10;
+- an options flow reloads the entry itself (OptionsFlowWithReload, which 2025.4
+  lacks), and an entry that a flow reloads must have no update listener:
+  reported from 2026.6, refused from 2026.12.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from importlib.util import find_spec
-from typing import Final, cast
+from typing import TYPE_CHECKING, Final, cast
 
+from homeassistant import config_entries
+from homeassistant.config_entries import ConfigEntry, OptionsFlow
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
 
@@ -44,12 +50,25 @@ except ImportError:  # Home Assistant 2025.4
         BinarySensorDeviceClass,
     )
 
+# The base of the options flow: Home Assistant's OptionsFlowWithReload, which
+# reloads the entry once the saved options differ, where the release has it;
+# else the plain OptionsFlow, and `reload_on_new_options` does the reloading.
+# Type-checked as OptionsFlow on every release: it adds no API of its own.
+if TYPE_CHECKING:
+    OptionsFlowWithReload = OptionsFlow
+else:
+    OptionsFlowWithReload = getattr(
+        config_entries, "OptionsFlowWithReload", OptionsFlow
+    )
+
 __all__ = [
     "PROBATIO",
     "BinarySensorDeviceClass",
+    "OptionsFlowWithReload",
     "below_device",
     "device_belongs_to",
     "device_by_identifier",
+    "reload_on_new_options",
     "remove_device",
     "vol",
 ]
@@ -117,3 +136,26 @@ def below_device(
         return cast(DeviceInfo, {"via_device": parent})
     device = device_by_identifier(registry, entry_id, parent)
     return cast(DeviceInfo, {"via_device_id": device.id} if device else {})
+
+
+def reload_on_new_options(entry: ConfigEntry) -> None:
+    """Reload the entry once its options change, where the options flow does not.
+
+    Home Assistant's OptionsFlowWithReload reloads the entry itself, and it
+    refuses an update listener beside it; from 2026.6 on it also reports an
+    update listener on an entry that a config flow reloads (reauthentication,
+    reconfiguration), and 2026.12 refuses that. So where the release has it,
+    nothing is registered. Before (2025.4), an update listener reloads on
+    changed options only: the flows reload through `async_update_reload_and_abort`
+    themselves, which would otherwise reload twice, and what receiving stores in
+    the entry's data (forwarder secret, cloudhook) needs no reload.
+    """
+    if getattr(OptionsFlowWithReload, "automatic_reload", False):
+        return
+    applied = dict(entry.options)
+
+    async def reload_if_changed(hass: HomeAssistant, changed: ConfigEntry) -> None:
+        if dict(changed.options) != applied:
+            await hass.config_entries.async_reload(changed.entry_id)
+
+    entry.async_on_unload(entry.add_update_listener(reload_if_changed))

@@ -13,12 +13,7 @@ from typing import Any, Final
 
 from yarl import URL
 
-from homeassistant.config_entries import (
-    ConfigEntry,
-    ConfigFlow,
-    ConfigFlowResult,
-    OptionsFlow,
-)
+from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
 from homeassistant.const import (
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
@@ -42,7 +37,7 @@ from .api import (
     OneNceConnectionError,
     OneNcePermissionError,
 )
-from .compat import vol
+from .compat import OptionsFlowWithReload, vol
 from .connection import create_client
 from .const import (
     CONF_API_URL,
@@ -378,11 +373,12 @@ class OneNceConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
 
-class OneNceOptionsFlow(OptionsFlow):
+class OneNceOptionsFlow(OptionsFlowWithReload):
     """Tune how often 1NCE is asked and when SMS volume counts as low.
 
-    Saving reloads the entry through the update listener that `__init__` sets
-    up: the intervals are fixed when the coordinators are built.
+    Saving changed options reloads the entry, since the intervals are fixed
+    when the coordinators are built: Home Assistant does it for this flow
+    where the release can, else `compat.reload_on_new_options`.
     """
 
     async def async_step_init(
