@@ -478,6 +478,8 @@ class DeliveryReport:
     status_id: int
     submit_date: datetime | None
     final_date: datetime | None
+    report_id: SmsId | None = None
+    """The report's own id, where it is not the SMS's (Platform 2.0 reports)."""
 
     @classmethod
     def from_sms(cls, iccid: str, sms: Sms) -> DeliveryReport | None:
