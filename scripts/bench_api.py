@@ -214,7 +214,9 @@ async def bench_home(
             entry.add_to_hass(hass)
             bench = Bench(hass, sandbox, entry, arrivals)
             with (
-                patch("custom_components.one_nce.OneNceClient", client_factory),
+                patch(
+                    "custom_components.one_nce.connection.OneNceClient", client_factory
+                ),
                 patch(
                     "custom_components.one_nce.PLATFORMS",
                     PLATFORMS if platforms is None else platforms,
