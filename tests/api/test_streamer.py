@@ -1229,3 +1229,55 @@ def test_reasons_never_repeat_a_value_from_the_body(record: object) -> None:
     for reason in batch.unreadable_reasons:
         assert SECRET not in reason
         assert SECRET_DIGITS[:6] not in reason
+
+
+ODD_VALUES: list[object] = [
+    None,
+    "",
+    "x",
+    -1,
+    1.5,
+    True,
+    [],
+    {},
+    {"id": 1},
+    2**70,
+    "9" * 30,
+    float("nan"),
+    float("inf"),
+]
+
+
+def _paths(data: dict[str, Any], prefix: str = "") -> list[str]:
+    paths: list[str] = []
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        paths.append(path)
+        if isinstance(value, dict):
+            paths.extend(_paths(value, f"{path}."))
+    return paths
+
+
+FUZZ_BASES: dict[str, dict[str, Any]] = {
+    "usage-v200": read_api_fixture("streamer_usage_v200.json")[0],
+    "sms-usage-v200": read_api_fixture("streamer_usage_v200.json")[1],
+    "usage-flat": read_api_fixture("streamer_usage_flat.json")[0],
+    "event-quota": read_api_fixture("streamer_events_v200.json")[0],
+    "event-pdp": read_api_fixture("streamer_events_v200.json")[1],
+    "event-flat": read_api_fixture("streamer_events_flat.json")[1],
+    "mo-sms": MO_SMS,
+    "report": REPORT,
+}
+
+
+@pytest.mark.parametrize("base", list(FUZZ_BASES))
+def test_any_odd_value_anywhere_costs_at_most_its_own_record(base: str) -> None:
+    record = FUZZ_BASES[base]
+    for path in _paths(record):
+        for value in ODD_VALUES:
+            batch = parse_stream_batch([changed(record, path, value), record])
+
+            # The odd record is read, counted unreadable or unknown, exactly
+            # once; the good record beside it is read all the same.
+            assert sum(counts(batch)) == 2, (path, value)
+            assert sum(counts(batch)[:4]) >= 1, (path, value)

@@ -65,6 +65,7 @@ _TRAFFIC_BY_NAME: Final = {"data": UsageKind.DATA, "sms": UsageKind.SMS}
 _T = NetworkEventType
 _DATA = QuotaService.DATA
 _SMS = QuotaService.SMS
+_QUOTA_SERVICE: Final = {"data": _DATA, "sms": _SMS}
 
 # Every event type id of datastreamer.md's table (v1 and v200), with what it
 # means here. An id that is listed decides, even where its meaning is OTHER;
@@ -411,9 +412,6 @@ def _event(record: JsonObject) -> NetworkEvent:
         quota_left=quota_left,
         operator_id=operator_id,
     )
-
-
-_QUOTA_SERVICE: Final = {"data": QuotaService.DATA, "sms": QuotaService.SMS}
 
 
 def _event_type(
