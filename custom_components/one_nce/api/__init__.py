@@ -42,6 +42,15 @@ from .models import (
     UsageDay,
 )
 from .ratelimit import RateLimiter
+from .records import (
+    NetworkEvent,
+    NetworkEventType,
+    QuotaService,
+    StreamBatch,
+    UsageKind,
+    UsageRecord,
+)
+from .streamer import StreamerPayloadError, parse_stream_batch
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -57,6 +66,8 @@ __all__ = [
     "Limits",
     "MoSms",
     "MultiPartInfo",
+    "NetworkEvent",
+    "NetworkEventType",
     "OneNceAuthenticationError",
     "OneNceClient",
     "OneNceConnectionError",
@@ -69,6 +80,7 @@ __all__ = [
     "OneNceResponseError",
     "Quota",
     "QuotaLevel",
+    "QuotaService",
     "QuotaStatus",
     "RateLimiter",
     "Sim",
@@ -77,8 +89,13 @@ __all__ = [
     "Sms",
     "SmsDirection",
     "SmsId",
+    "StreamBatch",
+    "StreamerPayloadError",
     "TokenInfo",
     "Usage",
     "UsageDay",
+    "UsageKind",
+    "UsageRecord",
     "new_rate_limiter",
+    "parse_stream_batch",
 ]

@@ -45,6 +45,13 @@ class UsageRecord:
     """SMS the SIM sent."""
     sms_mt: int = 0
     """SMS the SIM received."""
+    operator: str | None = None
+    """The visited network's name (Platform 1.0 streams; 2.0 sends ids only)."""
+    operator_id: int | None = None
+    """1NCE's id of the visited network (both platforms)."""
+    country: str | None = None
+    rat: str | None = None
+    """Radio access of a data slice (Platform 2.0): as `NetworkEvent.rat`."""
 
 
 class NetworkEventType(StrEnum):
@@ -90,6 +97,8 @@ class NetworkEvent:
     quota_service: QuotaService | None = None
     quota_left: float | None = None
     """For quota events: what is left (MB for data, SMS for SMS); may be negative."""
+    operator_id: int | None = None
+    """1NCE's id of the visited network, where the event names one."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -104,3 +113,5 @@ class StreamBatch:
     """Records that are not 1NCE's shapes, or miss what they need (no ICCID, no id)."""
     unknown: int = 0
     """Records of a kind this integration does not use (readable, ignored)."""
+    unreadable_reasons: dict[str, int] = field(default_factory=dict)
+    """Why records were unreadable, counted by reason; a reason names fields only."""
