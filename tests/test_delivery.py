@@ -29,7 +29,7 @@ from homeassistant.util import dt as dt_util
 
 from .conftest import FLEET_ICCIDS, setup_integration
 from .forwarder_common import delivery_report, push, reload_receiving
-from .services_common import answer_sms_posts, send
+from .services_common import answer_sms_posts, answer_sms_posts_in_turn, send
 
 pytestmark = pytest.mark.freeze_time("2026-11-24 08:00:00+00:00")
 
@@ -392,3 +392,173 @@ async def test_after_a_long_stop_one_look_catches_up(
     assert [
         sms.due - back_at for sms in mock_config_entry.runtime_data.delivery.followed
     ] == [timedelta(minutes=2) - timedelta(seconds=1)]
+
+
+# --- Platform 2.0: the report names the SMS send_sms returned ----------------------
+
+P2_SMS_ID = 551734281731175386  # 18 digits, above 2^53: exact only as text or int
+
+
+def p2_report(status_id: int = 4, status: str = "DELIVERED") -> dict[str, Any]:
+    """Platform 2.0's report of the SMS sent: an id of its own, the SMS's in detail."""
+    return delivery_report(
+        id=775120394,
+        submit_date="2026-11-24T08:00:00Z",
+        final_date="2026-11-24T08:00:09Z",
+        status={"id": status_id, "status": status},
+        detail={"sms": {"id": str(P2_SMS_ID)}},
+    )
+
+
+@pytest.fixture
+async def sending_p2(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+    statuses: StatusAnswers,
+) -> AiohttpClientMocker:
+    """A loaded account whose SMS get Platform 2.0's 18-digit ids."""
+    await setup_integration(hass, mock_config_entry, PLATFORMS)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    answer_sms_posts_in_turn(mock_details, P2_SMS_ID)
+    mock_details.mock_calls.clear()
+    return mock_details
+
+
+async def test_pushed_platform_2_report_carries_the_id_send_sms_returned(
+    hass: HomeAssistant,
+    sending_p2: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+    hass_client_no_auth: Any,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """What the "Wake a device by SMS" blueprint waits for: the same id."""
+    events = async_capture_events(hass, EVENT_DELIVERY_REPORT)
+    sent = await send(hass, iccid=GATE, message="wake up")
+    client = await hass_client_no_auth()
+
+    response = await push(client, mock_config_entry, p2_report(), method="PATCH")
+    await later(hass, freezer, timedelta(hours=2))
+
+    assert response.status == HTTPStatus.OK
+    returned = sent["messages"][0]["sms_ids"]
+    assert [(event.data["sms_id"], event.data["report_id"]) for event in events] == [
+        (returned[-1], "775120394")
+    ]
+    assert returned == [str(P2_SMS_ID)]
+    # The final report ended the following: no request for its status.
+    assert status_polls(sending_p2) == 0
+    assert mock_config_entry.runtime_data.delivery.followed == []
+
+
+async def test_pushed_platform_2_report_then_a_poll_of_it_fire_once(
+    hass: HomeAssistant,
+    sending_p2: AiohttpClientMocker,
+    statuses: StatusAnswers,
+    mock_config_entry: MockConfigEntry,
+    hass_client_no_auth: Any,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    events = async_capture_events(hass, EVENT_DELIVERY_REPORT)
+    await send(hass, iccid=GATE, message="wake up")
+    client = await hass_client_no_auth()
+    await push(client, mock_config_entry, p2_report(3, "BUFFERED"), method="PATCH")
+    statuses.set(P2_SMS_ID, json=sms_status(P2_SMS_ID, 3, "BUFFERED"))
+
+    await later(hass, freezer, timedelta(minutes=1, seconds=1))
+    assert status_polls(sending_p2) == 1
+    statuses.set(P2_SMS_ID, json=sms_status(P2_SMS_ID, 4, "DELIVERED"))
+    await later(hass, freezer, timedelta(minutes=2))
+
+    assert [(event.data["status"], event.data["sms_id"]) for event in events] == [
+        ("buffered", str(P2_SMS_ID)),
+        ("delivered", str(P2_SMS_ID)),
+    ]
+    assert events[0].data["report_id"] == "775120394"
+    assert "report_id" not in events[1].data  # polled: the SMS's own id only
+
+
+async def test_polled_report_then_the_platform_2_push_of_it_fire_once(
+    hass: HomeAssistant,
+    sending_p2: AiohttpClientMocker,
+    statuses: StatusAnswers,
+    mock_config_entry: MockConfigEntry,
+    hass_client_no_auth: Any,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    events = async_capture_events(hass, EVENT_DELIVERY_REPORT)
+    await send(hass, iccid=GATE, message="wake up")
+    statuses.set(P2_SMS_ID, json=sms_status(P2_SMS_ID, 4, "DELIVERED"))
+    await later(hass, freezer, timedelta(minutes=1, seconds=1))
+    client = await hass_client_no_auth()
+
+    response = await push(client, mock_config_entry, p2_report(), method="PATCH")
+
+    assert response.status == HTTPStatus.OK
+    assert [(event.data["status"], event.data["sms_id"]) for event in events] == [
+        ("delivered", str(P2_SMS_ID))
+    ]
+
+
+async def test_a_restart_between_push_and_poll_still_fires_once(
+    hass: HomeAssistant,
+    sending_p2: AiohttpClientMocker,
+    statuses: StatusAnswers,
+    mock_config_entry: MockConfigEntry,
+    hass_client_no_auth: Any,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    events = async_capture_events(hass, EVENT_DELIVERY_REPORT)
+    await send(hass, iccid=GATE, message="wake up")
+    client = await hass_client_no_auth()
+    await push(client, mock_config_entry, p2_report(3, "BUFFERED"), method="PATCH")
+
+    await reload_receiving(hass, mock_config_entry)
+    statuses.set(P2_SMS_ID, json=sms_status(P2_SMS_ID, 3, "BUFFERED"))
+    await later(hass, freezer, timedelta(minutes=1, seconds=1))
+
+    assert status_polls(sending_p2) == 1
+    assert [(event.data["status"], event.data["sms_id"]) for event in events] == [
+        ("buffered", str(P2_SMS_ID))
+    ]
+
+
+async def test_a_restart_between_poll_and_push_still_fires_once(
+    hass: HomeAssistant,
+    sending_p2: AiohttpClientMocker,
+    statuses: StatusAnswers,
+    mock_config_entry: MockConfigEntry,
+    hass_client_no_auth: Any,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    events = async_capture_events(hass, EVENT_DELIVERY_REPORT)
+    await send(hass, iccid=GATE, message="wake up")
+    statuses.set(P2_SMS_ID, json=sms_status(P2_SMS_ID, 4, "DELIVERED"))
+    await later(hass, freezer, timedelta(minutes=1, seconds=1))
+
+    await reload_receiving(hass, mock_config_entry)
+    client = await hass_client_no_auth()
+    response = await push(client, mock_config_entry, p2_report(), method="PATCH")
+
+    assert response.status == HTTPStatus.OK
+    assert [event.data["status"] for event in events] == ["delivered"]
+
+
+async def test_platform_1_report_of_an_sms_sent_with_a_v1_id_carries_that_id(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+    statuses: StatusAnswers,
+    hass_client_no_auth: Any,
+) -> None:
+    """v1 answers with a Location header; its report's `id` is the SMS's."""
+    await setup_integration(hass, mock_config_entry, PLATFORMS)
+    answer_sms_posts(mock_details, location=True)
+    events = async_capture_events(hass, EVENT_DELIVERY_REPORT)
+    sent = await send(hass, iccid=GATE, message="wake up")
+    client = await hass_client_no_auth()
+
+    await push(client, mock_config_entry, delivery_report(id=FIRST_ID), method="PATCH")
+
+    assert [event.data["sms_id"] for event in events] == sent["messages"][0]["sms_ids"]
+    assert "report_id" not in events[0].data

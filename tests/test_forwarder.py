@@ -682,3 +682,204 @@ async def test_health_sensors_count_requests(
         hass.states.get("sensor.1nce_account_forwarder_last_seen").state
     )
     assert timedelta(0) < dt_util.utcnow() - last <= timedelta(seconds=7)
+
+
+# --- Platform 2.0 bodies and arrays ----------------------------------------------
+
+P2_SMS_ID = "551734281731175386"  # 18 digits, above 2^53
+
+
+def p2_report(**changes: object) -> dict[str, object]:
+    """A Platform 2.0 delivery report: an id of its own, the SMS's in detail."""
+    body: dict[str, object] = load_json("forwarder_delivery_report_p2.json")
+    body.update(changes)
+    return body
+
+
+def p2_mo(**changes: object) -> dict[str, object]:
+    """A Platform 2.0 MO SMS, its recipient under `destination_address`."""
+    body: dict[str, object] = load_json("forwarder_mo_p2.json")
+    body.update(changes)
+    return body
+
+
+async def test_platform_2_report_fires_with_the_sms_id_and_its_own_report_id(
+    hass: HomeAssistant, entry: MockConfigEntry, client
+) -> None:
+    events = async_capture_events(hass, EVENT_DELIVERY_REPORT)
+
+    response = await push(client, entry, p2_report(), method="PATCH")
+
+    assert response.status == 200
+    device = find_device(hass, ("one_nce", GARDEN_GATE))
+    expected = {
+        "iccid": GARDEN_GATE,
+        "sms_id": P2_SMS_ID,
+        "report_id": "775120394",
+        "status": "delivered",
+        "status_id": 4,
+        "submit_date": "2026-11-24T08:00:00+00:00",
+        "final_date": "2026-11-24T08:00:09.250000+00:00",
+    }
+    assert [event.data for event in events] == [{"device_id": device.id, **expected}]
+    state = hass.states.get(SMS_DELIVERY)
+    assert {key: state.attributes[key] for key in expected} == expected
+
+
+async def test_platform_1_report_has_no_report_id(
+    hass: HomeAssistant, entry: MockConfigEntry, client
+) -> None:
+    events = async_capture_events(hass, EVENT_DELIVERY_REPORT)
+
+    await push(client, entry, delivery_report(), method="PATCH")
+
+    assert [event.data["sms_id"] for event in events] == ["2819195"]
+    assert "report_id" not in events[0].data
+    assert "report_id" not in hass.states.get(SMS_DELIVERY).attributes
+
+
+async def test_platform_2_report_is_known_by_its_sms_not_its_own_id(
+    hass: HomeAssistant, entry: MockConfigEntry, client
+) -> None:
+    """A retransmission, or the report polled, is the same SMS and status."""
+    events = async_capture_events(hass, EVENT_DELIVERY_REPORT)
+    await push(client, entry, p2_report(), method="PATCH")
+
+    again = await push(client, entry, p2_report(id=775120395), method="PATCH")
+    polled = await poll_report(entry, P2_SMS_ID)
+    by_its_own_id = await poll_report(entry, "775120394")
+
+    assert again.status == 200
+    assert polled is False
+    assert by_its_own_id is True  # another SMS as far as anybody can tell
+    assert [event.data["sms_id"] for event in events] == [P2_SMS_ID, "775120394"]
+
+
+async def test_report_with_a_bad_sms_id_answers_422_without_echoing_it(
+    hass: HomeAssistant, entry: MockConfigEntry, client
+) -> None:
+    events = async_capture_events(hass, EVENT_DELIVERY_REPORT)
+
+    response = await push(
+        client,
+        entry,
+        p2_report(detail={"sms": {"id": 5.517342817311754e17}}),
+        method="PATCH",
+    )
+
+    assert response.status == 422
+    assert await response.text() == "detail.sms.id is not a string of digits"
+    assert events == []
+
+
+async def test_platform_2_sms_with_destination_address_fires_dest_address(
+    hass: HomeAssistant, entry: MockConfigEntry, client
+) -> None:
+    events = async_capture_events(hass, EVENT_SMS_RECEIVED)
+
+    response = await push(client, entry, p2_mo())
+
+    assert response.status == 200
+    assert [
+        {key: event.data[key] for key in ("sms_id", "dest_address", "submit_date")}
+        for event in events
+    ] == [
+        {
+            "sms_id": "551734281731175999",
+            "dest_address": "12345",
+            "submit_date": "2026-11-24T07:59:58+00:00",
+        }
+    ]
+    assert hass.states.get(INCOMING_SMS).attributes["dest_address"] == "12345"
+
+
+async def test_array_of_sms_stores_each_and_answers_200(
+    hass: HomeAssistant, entry: MockConfigEntry, client
+) -> None:
+    events = async_capture_events(hass, EVENT_SMS_RECEIVED)
+
+    response = await push(client, entry, [p2_mo(), mo_sms(), mo_sms()])
+    again = await push(client, entry, [p2_mo(), mo_sms()])
+
+    assert (response.status, again.status) == (200, 200)
+    assert [event.data["sms_id"] for event in events] == [
+        "551734281731175999",
+        "6202",
+    ]
+
+
+async def test_array_of_reports_fires_each_status_in_order(
+    hass: HomeAssistant, entry: MockConfigEntry, client
+) -> None:
+    events = async_capture_events(hass, EVENT_DELIVERY_REPORT)
+    buffered = p2_report(id=775120390, status={"id": 3, "status": "BUFFERED"})
+
+    response = await push(
+        client, entry, [buffered, p2_report(), delivery_report()], method="PATCH"
+    )
+
+    assert response.status == 200
+    assert [(event.data["sms_id"], event.data["status"]) for event in events] == [
+        (P2_SMS_ID, "buffered"),
+        (P2_SMS_ID, "delivered"),
+        ("2819195", "delivered"),
+    ]
+
+
+async def test_array_with_a_refused_message_stores_the_rest_and_answers_its_refusal(
+    hass: HomeAssistant, entry: MockConfigEntry, client
+) -> None:
+    """1NCE retries the whole array: what was stored is then a duplicate."""
+    events = async_capture_events(hass, EVENT_SMS_RECEIVED)
+    broken = mo_sms(id=6300)
+    del broken["payload"]
+    foreign = mo_sms(id=6301, endpoint={"id": 1, "name": FOREIGN_ICCID})
+
+    response = await push(client, entry, [p2_mo(), broken, foreign, mo_sms()])
+    retried = await push(client, entry, [p2_mo(), mo_sms()])
+
+    assert response.status == 422
+    assert await response.text() == "message 2 of 4: payload missing"
+    assert retried.status == 200
+    assert [event.data["sms_id"] for event in events] == [
+        "551734281731175999",
+        "6202",
+    ]
+    health = entry.runtime_data.receiver.health
+    assert (health.rejected, health.duplicates, health.received) == (1, 1, 0)
+
+
+async def test_array_whose_message_could_not_be_stored_answers_503(
+    hass: HomeAssistant, entry: MockConfigEntry, client
+) -> None:
+    events = async_capture_events(hass, EVENT_SMS_RECEIVED)
+    with patch(
+        "custom_components.one_nce.receiving.journal._append",
+        side_effect=OSError("No space left on device"),
+    ):
+        failed = await push(client, entry, [p2_mo(), mo_sms()])
+    retried = await push(client, entry, [p2_mo(), mo_sms()])
+
+    assert (failed.status, retried.status) == (503, 200)
+    assert await failed.text() == "message 1 of 2: could not store"
+    assert len(events) == 2
+
+
+async def test_array_element_that_is_no_object_is_refused_by_its_place(
+    hass: HomeAssistant, entry: MockConfigEntry, client
+) -> None:
+    response = await push(client, entry, [[p2_mo()]], method="PATCH")
+
+    assert response.status == 422
+    assert await response.text() == "message 1 of 1: body is not a JSON object"
+
+
+async def test_empty_array_answers_200_and_fires_nothing(
+    hass: HomeAssistant, entry: MockConfigEntry, client
+) -> None:
+    events = async_capture_events(hass, EVENT_SMS_RECEIVED)
+
+    response = await push(client, entry, [])
+
+    assert response.status == 200
+    assert events == []

@@ -434,3 +434,94 @@ async def test_a_report_stored_but_not_announced_before_a_crash_is_announced_onc
             dt_util.parse_datetime("2026-12-01T10:00:07+00:00"),
         )
     ]
+
+
+def p2_report(sms_id: str, report_id: str) -> DeliveryReport:
+    """A Platform 2.0 report as the view hands it on: its own id apart."""
+    return DeliveryReport(
+        sms_id=sms_id,
+        iccid="8988228066000000001",
+        endpoint_id=8765432,
+        organisation_id=4567,
+        status=DeliveryStatus.DELIVERED,
+        status_id=4,
+        submit_date=None,
+        final_date=dt_util.parse_datetime("2026-12-01T10:00:07+00:00"),
+        report_id=report_id,
+    )
+
+
+async def test_a_report_id_stored_before_a_crash_is_announced_with_it(
+    hass: HomeAssistant,
+    open_inbox,
+    path: Path,
+    reported: list[DeliveryReport],
+) -> None:
+    """The journal keeps the report's own id until the report is announced."""
+    inbox = await open_inbox()
+    with patch.object(inbox, "_announce_report"):  # killed before announcing
+        assert await inbox.async_accept_report(
+            p2_report("551734281731175386", "775120394")
+        )
+    await inbox.async_close()
+    assert reported == []
+
+    await open_inbox()
+    await hass.async_block_till_done()
+
+    assert [(r.sms_id, r.report_id) for r in reported] == [
+        ("551734281731175386", "775120394")
+    ]
+
+
+async def test_a_report_of_the_previous_release_is_known_to_a_platform_2_push(
+    hass: HomeAssistant,
+    open_inbox,
+    path: Path,
+    reported: list[DeliveryReport],
+) -> None:
+    """Stored without `report_id`, under the SMS's id: the push is the same SMS."""
+    stored = {
+        "type": "report",
+        "sms": "8988228066000000001/551734281731175386",
+        "status": "delivered",
+        "at": dt_util.utcnow().timestamp(),
+        "status_id": 4,
+        "submitted": None,
+        "final": "2026-12-01T10:00:07+00:00",
+    }
+    await write_journal(hass, path, [stored])
+
+    inbox = await open_inbox()
+    await hass.async_block_till_done()
+    pushed = await inbox.async_accept_report(
+        p2_report("551734281731175386", "775120394")
+    )
+
+    assert pushed is False
+    assert [(r.sms_id, r.report_id) for r in reported] == [("551734281731175386", None)]
+
+
+async def test_an_unreadable_report_id_skips_its_record(
+    hass: HomeAssistant,
+    open_inbox,
+    path: Path,
+    reported: list[DeliveryReport],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    stored = {
+        "type": "report",
+        "sms": "8988228066000000001/551734281731175386",
+        "status": "delivered",
+        "at": dt_util.utcnow().timestamp(),
+        "status_id": 4,
+        "report_id": "not an id",
+    }
+    await write_journal(hass, path, [stored])
+
+    inbox = await open_inbox()
+    await hass.async_block_till_done()
+
+    assert reported == []
+    assert "Skipped 1 unreadable records" in caplog.text
+    assert await inbox.async_accept_report(p2_report("551734281731175386", "775120394"))

@@ -10,6 +10,12 @@ tracker hears of every announced final report, pushed or polled, from the
 announcement: where push works, an SMS delivered within the first minute
 costs no request at all.
 
+An SMS is followed under the id `send_sms` returned, which is the `sms_id`
+of every report of it: polled ones, and pushed ones on either platform
+(Platform 2.0's reports name the SMS apart from their own id, which the
+parser keeps as `report_id`). So a pushed final report ends the following,
+and a status found both ways is announced once, in either order.
+
 The SMS being followed are stored, so a restart of Home Assistant does not
 lose their reports.
 """

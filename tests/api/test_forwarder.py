@@ -20,6 +20,7 @@ from custom_components.one_nce.api.forwarder import (
     ForwarderPayloadError,
     parse_delivery_report,
     parse_mo_sms,
+    parse_sms_record,
 )
 from custom_components.one_nce.api.models import delivery_status_from_id
 
@@ -528,6 +529,264 @@ def test_broken_delivery_report_is_refused_with_a_specific_reason(
 
 def test_delivery_report_body_must_be_an_object() -> None:
     assert report_reason([SEED_REPORT]) == "body is not a JSON object"
+
+
+# --- Platform 2.0: the report names the SMS, ISO dates, destination_address -----
+
+# An 18-digit SMS id above 2^53, as 1NCE's Data Streamer documentation shows it:
+# a float would turn it into ...384 or so, and match the wrong SMS.
+P2_SMS_ID = "551734281731175386"
+
+# The Platform 2.0 delivery report of the Data Streamer's SMS records.
+P2_REPORT: dict[str, Any] = {
+    "id": 775120394,
+    "submit_date": "2024-12-15T16:55:31Z",
+    "final_date": "2024-12-15T16:55:36.250Z",
+    "organisation": {"id": 4567},
+    "endpoint": {"id": 8765432, "name": ICCID},
+    "status": {"status": "DELIVERED", "id": 4},
+    "detail": {"sms": {"id": P2_SMS_ID}},
+}
+
+# A Platform 2.0 MO SMS with the documentation table's field name.
+P2_MO: dict[str, Any] = {
+    "id": "551734281731175999",
+    "payload": "Gate opened",
+    "submit_date": "2024-12-16 07:01:00",
+    "destination_address": "12345",
+    "source_address": "882285100000123",
+    "dcs": 0,
+    "pid": 0,
+    "endpoint": {"id": 8765432, "name": ICCID},
+    "organisation": {"id": 4567},
+}
+
+
+def test_platform_2_report_names_the_sms_and_keeps_its_own_id_apart() -> None:
+    assert parse_delivery_report(P2_REPORT) == DeliveryReport(
+        sms_id=P2_SMS_ID,
+        iccid=ICCID,
+        endpoint_id=8765432,
+        organisation_id=4567,
+        status=DeliveryStatus.DELIVERED,
+        status_id=4,
+        submit_date=datetime(2024, 12, 15, 16, 55, 31, tzinfo=UTC),
+        final_date=datetime(2024, 12, 15, 16, 55, 36, 250000, tzinfo=UTC),
+        report_id="775120394",
+    )
+
+
+def test_platform_2_sms_id_stays_exact_through_json() -> None:
+    report = parse_delivery_report(json.loads(json.dumps(P2_REPORT)))
+
+    assert report.sms_id == P2_SMS_ID
+    assert int(report.sms_id) > 2**53
+
+
+def test_platform_2_sms_id_as_a_json_integer_is_the_same_id() -> None:
+    data = changed(P2_REPORT, "detail.sms.id", int(P2_SMS_ID))
+
+    assert parse_delivery_report(data) == parse_delivery_report(P2_REPORT)
+
+
+def test_platform_1_report_without_detail_is_named_by_its_id() -> None:
+    report = parse_delivery_report(SEED_REPORT)
+
+    assert (report.sms_id, report.report_id) == ("6206", None)
+
+
+def test_a_report_whose_own_id_is_the_sms_id_has_no_report_id() -> None:
+    data = changed(P2_REPORT, "id", P2_SMS_ID)
+
+    assert parse_delivery_report(data).report_id is None
+
+
+def test_a_report_naming_its_sms_needs_no_id_of_its_own() -> None:
+    data = changed(P2_REPORT, "id", _DELETE)
+
+    report = parse_delivery_report(data)
+
+    assert (report.sms_id, report.report_id) == (P2_SMS_ID, None)
+
+
+@pytest.mark.parametrize("detail", [None, {}, {"sms": None}, {"sms": {}}])
+def test_a_detail_without_an_sms_id_falls_back_to_the_id(detail: object) -> None:
+    data = changed(P2_REPORT, "detail", detail)
+
+    assert parse_delivery_report(data).sms_id == "775120394"
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (5.517342817311754e17, "detail.sms.id is not a string of digits"),
+        ("55173428173117538x", "detail.sms.id is not a string of digits"),
+        ("-551734281731175386", "detail.sms.id is not a string of digits"),
+        (-5, "detail.sms.id is not a string of digits"),
+        ("", "detail.sms.id is not a string of digits"),
+        ("5517 3428", "detail.sms.id is not a string of digits"),
+        ("\u0665\u0665", "detail.sms.id is not a string of digits"),
+        ("9" * 21, "detail.sms.id is not a string of digits"),
+        ("9" * 20, "detail.sms.id is out of range"),
+        (True, "detail.sms.id is not a string of digits"),
+        ([P2_SMS_ID], "detail.sms.id is not a string of digits"),
+        ({"value": P2_SMS_ID}, "detail.sms.id is not a string of digits"),
+    ],
+)
+def test_a_bad_sms_id_in_detail_is_refused_without_echoing_it(
+    value: object, reason: str
+) -> None:
+    assert report_reason(changed(P2_REPORT, "detail.sms.id", value)) == reason
+
+
+def test_the_reason_never_repeats_a_refused_sms_id() -> None:
+    bad = "551734281731175386; DROP"
+
+    refusal = report_reason(changed(P2_REPORT, "detail.sms.id", bad))
+
+    assert "551734281731175386" not in refusal
+    assert "DROP" not in refusal
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "reason"),
+    [
+        ("detail", "sms", "detail is not an object"),
+        ("detail.sms", [P2_SMS_ID], "detail.sms is not an object"),
+        ("id", "report-1", "id is not an integer"),
+    ],
+)
+def test_a_broken_platform_2_report_is_refused_with_a_specific_reason(
+    path: str, value: object, reason: str
+) -> None:
+    assert report_reason(changed(P2_REPORT, path, value)) == reason
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2018-08-17 16:46:48", datetime(2018, 8, 17, 16, 46, 48, tzinfo=UTC)),
+        ("2024-12-15T16:55:31Z", datetime(2024, 12, 15, 16, 55, 31, tzinfo=UTC)),
+        (
+            "2024-12-15T16:55:31.123Z",
+            datetime(2024, 12, 15, 16, 55, 31, 123000, tzinfo=UTC),
+        ),
+        (
+            "2024-12-15 16:55:31.5",
+            datetime(2024, 12, 15, 16, 55, 31, 500000, tzinfo=UTC),
+        ),
+    ],
+)
+def test_report_dates_are_read_in_either_form(text: str, expected: datetime) -> None:
+    data = changed(P2_REPORT, "submit_date", text)
+    data["final_date"] = text
+
+    report = parse_delivery_report(data)
+
+    assert report.submit_date == report.final_date == expected
+
+
+def test_mo_sms_dates_are_read_in_either_form() -> None:
+    spaced = parse_mo_sms(P2_MO)
+    iso = parse_mo_sms(changed(P2_MO, "submit_date", "2024-12-16T07:01:00Z"))
+
+    assert (
+        spaced.submit_date
+        == iso.submit_date
+        == datetime(2024, 12, 16, 7, 1, tzinfo=UTC)
+    )
+
+
+def test_platform_2_mo_sms_reads_destination_address() -> None:
+    assert parse_mo_sms(P2_MO) == MoSms(
+        sms_id="551734281731175999",
+        iccid=ICCID,
+        endpoint_id=8765432,
+        organisation_id=4567,
+        payload="Gate opened",
+        dcs=0,
+        pid=0,
+        source_address="882285100000123",
+        dest_address="12345",
+        submit_date=datetime(2024, 12, 16, 7, 1, tzinfo=UTC),
+        multi_part=MultiPartInfo(identifier="551734281731175999", part=1, total=1),
+    )
+
+
+@pytest.mark.parametrize(
+    ("addresses", "expected"),
+    [
+        ({"destination_address": "111", "dest_address": "222"}, "111"),
+        ({"destination_address": None, "dest_address": "222"}, "222"),
+        ({"destination_address": " ", "dest_address": "222"}, "222"),
+        ({"dest_address": "222"}, "222"),
+        ({"destination_address": 111}, "111"),
+        ({}, None),
+    ],
+)
+def test_the_first_destination_name_present_wins(
+    addresses: dict[str, Any], expected: str | None
+) -> None:
+    data = changed(P2_MO, "destination_address", _DELETE)
+    data.update(addresses)
+
+    assert parse_mo_sms(data).dest_address == expected
+
+
+def test_a_malformed_destination_address_is_refused() -> None:
+    data = changed(P2_MO, "destination_address", ["12345"])
+
+    assert mo_reason(data) == "destination_address is not a string or number"
+
+
+# --- One pushed SMS record, classified by its shape ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "record",
+    [P2_REPORT, SEED_REPORT, changed(P2_REPORT, "final_date", _DELETE)],
+    ids=["platform_2", "platform_1", "detail_only"],
+)
+def test_a_record_with_status_and_final_date_or_detail_is_a_report(
+    record: dict[str, Any],
+) -> None:
+    assert parse_sms_record(record) == parse_delivery_report(record)
+
+
+@pytest.mark.parametrize("record", [P2_MO, SEED_MO], ids=["platform_2", "platform_1"])
+def test_a_record_with_a_payload_is_an_mo_sms(record: dict[str, Any]) -> None:
+    assert parse_sms_record(record) == parse_mo_sms(record)
+
+
+def test_a_broken_record_of_a_known_kind_is_refused_as_that_kind() -> None:
+    with pytest.raises(ForwarderPayloadError) as err:
+        parse_sms_record(changed(P2_REPORT, "detail.sms.id", "x"))
+
+    assert err.value.reason == "detail.sms.id is not a string of digits"
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"id": 1, "endpoint": {"name": ICCID}},
+        {"id": 1, "status": {"id": 4}, "endpoint": {"name": ICCID}},
+        changed(SEED_REPORT, "final_date", _DELETE),
+        {"id": 1, "detail": {"sms": {"id": P2_SMS_ID}}},
+    ],
+)
+def test_a_record_of_neither_shape_is_refused(record: dict[str, Any]) -> None:
+    with pytest.raises(ForwarderPayloadError) as err:
+        parse_sms_record(record)
+
+    assert err.value.reason == "neither an MO SMS nor a delivery report"
+
+
+@pytest.mark.parametrize("record", [[P2_REPORT], "report", None, 4])
+def test_a_record_that_is_not_an_object_is_refused(record: object) -> None:
+    with pytest.raises(ForwarderPayloadError) as err:
+        parse_sms_record(record)
+
+    assert err.value.reason == "body is not a JSON object"
 
 
 # --- Status mapping -------------------------------------------------------------

@@ -1,4 +1,12 @@
-"""Read what 1NCE's SMS forwarder pushes: MO SMS (POST) and delivery reports (PATCH).
+"""Read what 1NCE pushes about SMS: MO SMS (POST) and delivery reports (PATCH).
+
+The same bodies arrive from the SMS forwarder (Platform 1.0) and as the SMS
+records of Platform 2.0's Data Streamer; `parse_sms_record` tells the two
+kinds apart by shape where no HTTP method does. Platform 2.0 changes three
+things, all read here: a delivery report has an `id` of its own and names
+the SMS it reports on in `detail.sms.id` (the id `POST .../sms` returned), its
+dates are ISO 8601 with `Z`, and an MO SMS may name its recipient
+`destination_address` instead of `dest_address`.
 
 The forwarder URL is public and unauthenticated, so whatever arrives is
 untrusted: this module turns it into the models of `models.py` and refuses
@@ -38,6 +46,7 @@ from .models import (
     DeliveryReport,
     MoSms,
     MultiPartInfo,
+    SmsId,
     delivery_status_from_id,
 )
 
@@ -49,6 +58,11 @@ MAX_PARTS: Final = 255
 _MAX_TEXT: Final = 64
 # dcs and pid are one octet each.
 _MAX_OCTET: Final = 255
+# SMS ids are 64-bit numbers; Platform 2.0's are 18 digits, above 2^53.
+_MAX_ID: Final = 2**63 - 1
+_ID_DIGITS: Final = re.compile(r"\d{1,20}", re.ASCII)
+# 1NCE's two names for the number an MO SMS was sent to, the documented first.
+_DEST_KEYS: Final = ("destination_address", "dest_address")
 
 
 class ForwarderPayloadError(ValueError):
@@ -111,7 +125,7 @@ def parse_mo_sms(body: JsonObject) -> MoSms:
         dcs=dcs or 0,
         pid=opt_int(body, "pid", minimum=0, maximum=_MAX_OCTET),
         source_address=_opt_address(body, "source_address"),
-        dest_address=_opt_address(body, "dest_address"),
+        dest_address=_dest_address(body),
         submit_date=opt_datetime(body, "submit_date"),
         multi_part=_multi_part(body, sms_id),
     )
@@ -121,11 +135,13 @@ def parse_mo_sms(body: JsonObject) -> MoSms:
 def parse_delivery_report(body: JsonObject) -> DeliveryReport:
     """Read the body of a forwarder PATCH (the fate of an MT SMS).
 
-    1NCE writes the status text under `status.status`; `status.description`
-    (the SMS list's spelling) is read too. The id decides, see
-    `delivery_status_from_id`.
+    The SMS reported on is `detail.sms.id` where the report names it
+    (Platform 2.0, whose report has an `id` of its own, kept as
+    `report_id`), else the report's `id` (Platform 1.0). 1NCE writes the
+    status text under `status.status`; `status.description` (the SMS list's
+    spelling) is read too. The id decides, see `delivery_status_from_id`.
     """
-    sms_id = req_id(body, "id")
+    sms_id, report_id = _report_ids(body)
     endpoint_id, iccid = _endpoint(body)
     status_obj = find_object(body, "status")
     if status_obj is None:
@@ -151,7 +167,59 @@ def parse_delivery_report(body: JsonObject) -> DeliveryReport:
         status_id=status_id,
         submit_date=opt_datetime(body, "submit_date"),
         final_date=opt_datetime(body, "final_date"),
+        report_id=report_id,
     )
+
+
+def parse_sms_record(record: object) -> MoSms | DeliveryReport:
+    """Read one pushed SMS record, telling an MO SMS from a report by its shape.
+
+    For channels without an HTTP method to tell them apart, such as the
+    Data Streamer, whose SMS events carry the forwarder's bodies. A record
+    with a `status` and a `final_date` or a `detail.sms` is a delivery
+    report; one with a `payload` is an MO SMS; anything else is refused.
+    """
+    if not isinstance(record, Mapping):
+        raise ForwarderPayloadError("body is not a JSON object")
+    detail = record.get("detail")
+    names_sms = isinstance(detail, Mapping) and "sms" in detail
+    if "status" in record and ("final_date" in record or names_sms):
+        return parse_delivery_report(record)
+    if "payload" in record:
+        return parse_mo_sms(record)
+    raise ForwarderPayloadError("neither an MO SMS nor a delivery report")
+
+
+def _report_ids(body: JsonObject) -> tuple[SmsId, SmsId | None]:
+    """Return the id of the SMS reported on and the report's own, if different.
+
+    `detail.sms.id` must be digits, in a string or a JSON integer: a float
+    has lost digits of an 18-digit id already, and a wrong id would be
+    matched with somebody else's SMS. Without it, the report's `id` names
+    the SMS, as on Platform 1.0.
+    """
+    detail = find_object(body, "detail")
+    sms = find_object(detail, "sms", "detail.sms") if detail is not None else None
+    value = sms.get("id") if sms is not None else None
+    if value is None:
+        return req_id(body, "id"), None
+    sms_id = _sms_id(value, "detail.sms.id")
+    own = opt_int(body, "id", minimum=0)
+    report_id = None if own is None or str(own) == sms_id else str(own)
+    return sms_id, report_id
+
+
+def _sms_id(value: object, field: str) -> SmsId:
+    """Read a 64-bit id given as a string of digits or as a JSON integer."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ForwarderPayloadError(f"{field} is not a string of digits")
+    text = value.strip() if isinstance(value, str) else str(value)
+    if not _ID_DIGITS.fullmatch(text):
+        raise ForwarderPayloadError(f"{field} is not a string of digits")
+    number = int(text)
+    if number > _MAX_ID:
+        raise ForwarderPayloadError(f"{field} is out of range")
+    return str(number)
 
 
 def _endpoint(body: JsonObject) -> tuple[int | None, str]:
@@ -190,6 +258,14 @@ def _organisation_id(body: JsonObject) -> int | None:
 def _opt_address(body: JsonObject, key: str) -> str | None:
     """Return a phone number or short code, which 1NCE may send as a number."""
     return opt_str(body, key, max_length=_MAX_TEXT)
+
+
+def _dest_address(body: JsonObject) -> str | None:
+    """Return the number the SMS was sent to, under whichever name 1NCE used."""
+    for key in _DEST_KEYS:
+        if (address := _opt_address(body, key)) is not None:
+            return address
+    return None
 
 
 def _multi_part(body: JsonObject, sms_id: str) -> MultiPartInfo:

@@ -84,7 +84,12 @@ class Announcer:
 
     @callback
     def delivery_report(self, report: DeliveryReport) -> None:
-        """Announce what became of an SMS sent to one of the entry's SIMs."""
+        """Announce what became of an SMS sent to one of the entry's SIMs.
+
+        `sms_id` is the id `send_sms` returned for the SMS, whichever
+        platform or channel reported it; `report_id`, the report's own id,
+        is there only where it is another (Platform 2.0's pushed reports).
+        """
         data: dict[str, Any] = {
             "device_id": self._device_id(report.iccid),
             "iccid": report.iccid,
@@ -94,6 +99,8 @@ class Announcer:
             "submit_date": _isoformat(report.submit_date),
             "final_date": _isoformat(report.final_date),
         }
+        if report.report_id is not None and report.report_id != report.sms_id:
+            data["report_id"] = report.report_id
         self._hass.bus.async_fire(EVENT_DELIVERY_REPORT, data)
         async_dispatcher_send(
             self._hass, report_signal(self._entry_id, report.iccid), data

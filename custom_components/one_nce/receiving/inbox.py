@@ -144,8 +144,12 @@ def _report_key(iccid: str, sms_id: SmsId) -> str:
 
 
 def _report_record(report: DeliveryReport, at: float) -> Record:
-    """Describe a report as the journal keeps it until it is announced."""
-    return {
+    """Describe a report as the journal keeps it until it is announced.
+
+    It is filed under the SMS's id, whichever channel brought it, so that a
+    pushed report of an SMS and a polled one are recognised as one.
+    """
+    record: Record = {
         "type": "report",
         "sms": _report_key(report.iccid, report.sms_id),
         "status": report.status.value,
@@ -154,6 +158,9 @@ def _report_record(report: DeliveryReport, at: float) -> Record:
         "submitted": _isoformat(report.submit_date),
         "final": _isoformat(report.final_date),
     }
+    if report.report_id is not None:
+        record["report_id"] = report.report_id
+    return record
 
 
 def _isoformat(value: datetime | None) -> str | None:
@@ -161,8 +168,12 @@ def _isoformat(value: datetime | None) -> str | None:
 
 
 def _report_from_record(record: Record) -> DeliveryReport:
-    """Read a stored report back, to announce it if a crash came first."""
+    """Read a stored report back, to announce it if a crash came first.
+
+    Records written before report ids were kept have no `report_id`.
+    """
     iccid, _, sms_id = str(record["sms"]).partition("/")
+    report_id = record.get("report_id")
     return DeliveryReport(
         sms_id=_id(sms_id),
         iccid=iccid,
@@ -172,6 +183,7 @@ def _report_from_record(record: Record) -> DeliveryReport:
         status_id=int(record["status_id"]),
         submit_date=_parse_date(record.get("submitted")),
         final_date=_parse_date(record.get("final")),
+        report_id=None if report_id is None else _id(report_id),
     )
 
 

@@ -10,6 +10,11 @@ an error whenever it is not, and a status that says whether retrying can help:
   that is not a forwarder message; 403 for a SIM or organisation that is not
   this account's (1NCE retries, which covers a SIM too new for our list).
 
+A body may also be a JSON array of messages, as Platform 2.0 pushes them:
+each is taken as if it had come alone, and the answer is 200 only when every
+one is stored (or known); otherwise it is the first refusal's, its reason
+naming the message's place in the array.
+
 Refusals are logged at debug level with their reason: never the body, never
 the address, whose last segment is the secret.
 
@@ -143,8 +148,29 @@ async def async_handle_request(
 async def _async_receive(
     receiver: Receiver, request: web.Request, delivery_report: bool
 ) -> bool:
-    """Take one message through the pipeline; True if it was new."""
+    """Take the body's message(s) through the pipeline; True if one was new."""
     data = await _async_read_json(request)
+    if not isinstance(data, list):
+        return await _async_receive_one(receiver, data, delivery_report)
+    new = False
+    refused: _RefusedError | None = None
+    for number, item in enumerate(data, 1):
+        try:
+            new = await _async_receive_one(receiver, item, delivery_report) or new
+        except _RefusedError as err:
+            if refused is None:
+                refused = _RefusedError(
+                    err.status, f"message {number} of {len(data)}: {err.reason}"
+                )
+    if refused is not None:
+        raise refused
+    return new
+
+
+async def _async_receive_one(
+    receiver: Receiver, data: object, delivery_report: bool
+) -> bool:
+    """Take one message through the pipeline; True if it was new."""
     try:
         message = parse_delivery_report(data) if delivery_report else parse_mo_sms(data)
     except ForwarderPayloadError as err:
