@@ -831,7 +831,7 @@ async def test_a_storage_failure_answers_503(
 
 
 async def test_a_sim_list_that_cannot_load_answers_503(
-    hass: HomeAssistant, entry: MockConfigEntry, client, aioclient_mock
+    hass: HomeAssistant, no_sleep: None, entry: MockConfigEntry, client, aioclient_mock
 ) -> None:
     """Whether an unknown SIM is ours cannot be told: 1NCE retries later."""
     answer_account(aioclient_mock, sims_status=500)
