@@ -9,9 +9,11 @@ records are searched, message, traceback and stack alike, for:
   `*_ACCESS_TOKEN` strings of the test modules, and every `access_token` of
   the JSON fixtures;
 - what the test's Home Assistant holds: every 1NCE entry's client secret,
-  forwarder secret and cloudhook address, and the access token its client got;
-- every forwarder secret minted during the test, even for an entry since
-  removed.
+  forwarder secret, Data Streamer password and credential and cloudhook
+  address, and the access token its client got;
+- every forwarder secret and Data Streamer password minted during the test,
+  even for an entry since removed; a password also as the Basic credential
+  (base64 of `one_nce:password`) the Portal is given.
 
 The one allowance: Home Assistant's HTTP layer logs the path it serves
 (`homeassistant.helpers.http` at debug, `aiohttp.access` at info), and the
@@ -27,6 +29,7 @@ Load it with `pytest_plugins = ["tests.secrets_guard"]` in tests/conftest.py
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 import functools
@@ -58,6 +61,17 @@ DOMAIN: Final = "one_nce"
 CONF_CLIENT_SECRET: Final = "client_secret"
 CONF_FORWARDER_SECRET: Final = "forwarder_secret"
 CONF_CLOUDHOOK_URL: Final = "cloudhook_url"
+CONF_STREAMER_PASSWORD: Final = "streamer_password"
+STREAMER_USERNAME: Final = "one_nce"
+
+
+def streamer_secrets(password: str) -> list[Secret]:
+    """The Data Streamer's password and the Basic credential made of it."""
+    credential = base64.b64encode(f"{STREAMER_USERNAME}:{password}".encode())
+    return [
+        Secret(password, "Data Streamer password"),
+        Secret(credential.decode(), "Data Streamer credential"),
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +203,8 @@ def hass_secrets(hass: Any) -> list[Secret]:
             found.append(Secret(value, "client secret of an entry"))
         if isinstance(value := data.get(CONF_FORWARDER_SECRET), str):
             found.append(Secret(value, "forwarder secret", path_segment=True))
+        if isinstance(value := data.get(CONF_STREAMER_PASSWORD), str):
+            found.extend(streamer_secrets(value))
         if isinstance(value := data.get(CONF_CLOUDHOOK_URL), str):
             found.append(Secret(value.rsplit("/", 1)[-1], "cloudhook address"))
         runtime = getattr(entry, "runtime_data", None)
@@ -198,24 +214,36 @@ def hass_secrets(hass: Any) -> list[Secret]:
     return found
 
 
-def _record_minted_secrets(monkeypatch: pytest.MonkeyPatch, minted: list[str]) -> None:
-    """Note every forwarder secret the integration makes, wherever it is made."""
+def _record_minted_secrets(
+    monkeypatch: pytest.MonkeyPatch, minted: list[str], passwords: list[str]
+) -> None:
+    """Note every forwarder secret and streamer password the integration makes."""
     try:
-        from custom_components.one_nce import (  # noqa: PLC0415
-            config_flow,
-            forwarder_setup,
+        import custom_components.one_nce as integration  # noqa: PLC0415
+        from custom_components.one_nce import config_flow  # noqa: PLC0415
+        from custom_components.one_nce.receiving import (  # noqa: PLC0415
+            address,
+            credential,
         )
     except ImportError:  # not this project's tests
         return
-    mint = forwarder_setup.new_secret
+    mint = address.new_secret
+    mint_password = credential.new_streamer_password
 
     def recording_new_secret() -> str:
         secret: str = mint()
         minted.append(secret)
         return secret
 
-    for module in (forwarder_setup, config_flow):
+    def recording_new_password() -> str:
+        password: str = mint_password()
+        passwords.append(password)
+        return password
+
+    for module in (address, config_flow):
         monkeypatch.setattr(module, "new_secret", recording_new_secret)
+    for module in (integration, config_flow):
+        monkeypatch.setattr(module, "new_streamer_password", recording_new_password)
 
 
 @pytest.fixture(autouse=True)
@@ -224,7 +252,8 @@ def secrets_guard(
 ) -> Generator[None]:
     """Fail the test if any record logged during it shows a secret."""
     minted: list[str] = []
-    _record_minted_secrets(monkeypatch, minted)
+    passwords: list[str] = []
+    _record_minted_secrets(monkeypatch, minted, passwords)
 
     collector = _Collector()
     root = logging.getLogger()
@@ -244,6 +273,7 @@ def secrets_guard(
         *module_secrets(),
         *hass_secrets(request.node.funcargs.get("hass")),
         *(Secret(value, "forwarder secret", path_segment=True) for value in minted),
+        *(secret for value in passwords for secret in streamer_secrets(value)),
     ]
     if leaks := find_leaks(collector.records, secrets):
         pytest.fail(

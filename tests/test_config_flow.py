@@ -36,6 +36,7 @@ from custom_components.one_nce.const import (
     CONF_LIST_INTERVAL,
     CONF_MAX_SMS_PARTS,
     CONF_SMS_LOW_THRESHOLD,
+    CONF_STREAMER_PASSWORD,
     DOMAIN,
 )
 from homeassistant.config_entries import SOURCE_USER
@@ -90,6 +91,11 @@ def mock_setup_entry() -> Generator[AsyncMock]:
         "custom_components.one_nce.async_setup_entry", return_value=True
     ) as setup:
         yield setup
+
+
+def _without_streamer(data: Any) -> dict[str, Any]:
+    """The entry's data but the Data Streamer credential its migration added."""
+    return {key: value for key, value in data.items() if key != CONF_STREAMER_PASSWORD}
 
 
 def answer_account(
@@ -287,11 +293,23 @@ async def test_valid_credentials_create_an_entry_with_default_options(
         CONF_CLIENT_SECRET: CLIENT_SECRET,
         CONF_API_URL: DEFAULT_BASE_URL,
         CONF_FORWARDER_SECRET: forwarder_secret,
+        CONF_STREAMER_PASSWORD: result["data"][CONF_STREAMER_PASSWORD],
     }
     # The closing message tells the address to paste into the 1NCE Portal.
     assert len(forwarder_secret) >= 43
     assert result["description_placeholders"]["forwarder_url"].endswith(
         f"/{forwarder_secret}"
+    )
+    # And the Data Streamer's: its URL and the Basic credential, 192 bits.
+    assert len(result["data"][CONF_STREAMER_PASSWORD]) >= 32
+    assert result["description_placeholders"]["streamer_url"].endswith(
+        f"/api/one_nce/streamer/{forwarder_secret}"
+    )
+    assert (
+        base64.b64decode(
+            result["description_placeholders"]["streamer_credential"]
+        ).decode()
+        == f"one_nce:{result['data'][CONF_STREAMER_PASSWORD]}"
     )
     assert result["options"] == DEFAULT_OPTIONS
     assert result["result"].unique_id == CLIENT_ID
@@ -642,7 +660,7 @@ async def test_reauth_asks_only_for_the_secret_and_stores_the_new_one(
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
-    assert mock_config_entry.data == {
+    assert _without_streamer(mock_config_entry.data) == {
         CONF_CLIENT_ID: CLIENT_ID,
         CONF_CLIENT_SECRET: NEW_SECRET,
         CONF_API_URL: DEFAULT_BASE_URL,
@@ -731,7 +749,7 @@ async def test_reconfigure_replaces_the_secret_of_the_same_account(
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
-    assert mock_config_entry.data == {
+    assert _without_streamer(mock_config_entry.data) == {
         CONF_CLIENT_ID: CLIENT_ID.upper(),
         CONF_CLIENT_SECRET: NEW_SECRET,
         CONF_API_URL: DEFAULT_BASE_URL,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Generator
 import json
 from pathlib import Path
@@ -24,6 +25,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.one_nce.const import (
     CONF_CLOUDHOOK_URL,
     CONF_FORWARDER_SECRET,
+    CONF_STREAMER_PASSWORD,
     DOMAIN,
     EVENT_SMS_RECEIVED,
 )
@@ -141,8 +143,14 @@ async def test_flow_ends_with_the_address_to_paste_into_the_portal(
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     secret = result["data"][CONF_FORWARDER_SECRET]
+    password = result["data"][CONF_STREAMER_PASSWORD]
     assert result["description_placeholders"] == {
-        "forwarder_url": f"{EXTERNAL_URL}/api/one_nce/forwarder/{secret}"
+        "forwarder_url": f"{EXTERNAL_URL}/api/one_nce/forwarder/{secret}",
+        # The Data Streamer's address and credential: the same secret path.
+        "streamer_url": f"{EXTERNAL_URL}/api/one_nce/streamer/{secret}",
+        "streamer_credential": base64.b64encode(
+            f"one_nce:{password}".encode()
+        ).decode(),
     }
 
 
@@ -154,6 +162,9 @@ async def test_flow_without_public_address_shows_where_the_domain_goes(
     secret = result["data"][CONF_FORWARDER_SECRET]
     assert result["description_placeholders"]["forwarder_url"] == (
         f"https://…/api/one_nce/forwarder/{secret}"
+    )
+    assert result["description_placeholders"]["streamer_url"] == (
+        f"https://…/api/one_nce/streamer/{secret}"
     )
 
 
@@ -168,6 +179,15 @@ async def test_reconfigure_shows_the_address(
 
     assert result["description_placeholders"]["forwarder_url"] == (
         f"{EXTERNAL_URL}/api/one_nce/forwarder/{SECRET}"
+    )
+    assert result["description_placeholders"]["streamer_url"] == (
+        f"{EXTERNAL_URL}/api/one_nce/streamer/{SECRET}"
+    )
+    # The credential given to the entry when it was migrated, ready to paste.
+    password = entry_with_secret.data[CONF_STREAMER_PASSWORD]
+    assert (
+        base64.b64decode(result["description_placeholders"]["streamer_credential"])
+        == f"one_nce:{password}".encode()
     )
 
 

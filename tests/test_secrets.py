@@ -7,6 +7,7 @@ it does catch them, so that a green suite means something.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 
@@ -24,7 +25,7 @@ from homeassistant.setup import async_setup_component
 
 from .conftest import CLIENT_SECRET, load_json
 from .forwarder_common import mo_sms, push, setup_receiving
-from .secrets_guard import Secret, find_leaks, fixture_secrets
+from .secrets_guard import Secret, find_leaks, fixture_secrets, streamer_secrets
 
 pytestmark = pytest.mark.usefixtures("mock_details")
 
@@ -96,6 +97,24 @@ def test_guard_allows_no_credential_in_the_path_logs() -> None:
     )
 
     assert len(leaks) == 1
+
+
+def test_guard_finds_the_streamer_password_and_its_basic_credential() -> None:
+    """Logged plain or as the base64 header the Portal is given: both are leaks."""
+    password = "streamer-password-0123456789abcdef"
+    credential = base64.b64encode(f"one_nce:{password}".encode()).decode()
+    records = [
+        record("Authorization: Basic %s", credential),
+        record("password %s", password),
+        record("Data Streamer request refused"),
+    ]
+
+    leaks = find_leaks(records, streamer_secrets(password))
+
+    assert sorted(leak.kind for leak in leaks) == [
+        "Data Streamer credential",
+        "Data Streamer password",
+    ]
 
 
 # --- diagnostics ---------------------------------------------------------------------

@@ -9,10 +9,10 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
-from .api import DEFAULT_BASE_URL
+from .api import DEFAULT_BASE_URL, ConnectivityStatus
 from .compat import reload_on_new_options
 from .connection import create_client
-from .const import CONF_API_URL, DOMAIN
+from .const import CONF_API_URL, CONF_STREAMER_PASSWORD, DOMAIN, LOGGER
 from .coordinator import (
     DetailsCoordinator,
     FleetCoordinator,
@@ -27,7 +27,12 @@ from .receiving.address import (
     async_remove_address,
     async_setup_address,
 )
+from .receiving.credential import new_streamer_password
 from .receiving.receiver import async_open_receiver, async_remove_inbox
+from .receiving.streamer_repair import (
+    async_remove_streamer_issues,
+    async_watch_streamer,
+)
 from .services import async_setup_services
 from .statistics import async_remove_zone_record
 from .usage import UsageCoordinator
@@ -87,6 +92,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> bo
     )
     # Saving a new forwarder secret here must not reload the entry.
     await async_setup_address(hass, entry)
+    async_watch_streamer(
+        hass,
+        entry,
+        receiver.streamer,
+        lambda: any(
+            sim.connectivity.status is ConnectivityStatus.ONLINE
+            for sim in (details.data or {}).values()
+        ),
+    )
     await delivery.async_load()
     entry.async_on_unload(delivery.async_stop)
     # The intervals are fixed now: changed options reload the entry.
@@ -98,17 +112,30 @@ async def async_setup_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> bo
     return True
 
 
+async def async_migrate_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> bool:
+    """Give entries of 1.1 the Data Streamer's credential (1.2)."""
+    if entry.version > 1:
+        return False  # a newer release's entry: nothing here can read it
+    if entry.minor_version < 2:
+        data = dict(entry.data)
+        data.setdefault(CONF_STREAMER_PASSWORD, new_streamer_password())
+        hass.config_entries.async_update_entry(entry, data=data, minor_version=2)
+        LOGGER.debug("Gave %s a Data Streamer credential", entry.title)
+    return True
+
+
 async def async_unload_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> bool:
     """Unload the platforms; the coordinator and client go with the entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> None:
-    """Drop the removed account's webhook, cloudhook and stored messages."""
+    """Drop the removed account's webhook, cloudhook, stored messages and issues."""
     await async_remove_address(hass, entry)
     await async_remove_inbox(hass, entry.entry_id)
     await async_remove_delivery_store(hass, entry.entry_id)
     await async_remove_zone_record(hass, entry.entry_id)
+    async_remove_streamer_issues(hass, entry.entry_id)
 
 
 async def async_remove_config_entry_device(

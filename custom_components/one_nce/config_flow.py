@@ -20,7 +20,7 @@ from homeassistant.const import (
     PERCENTAGE,
     UnitOfTime,
 )
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     NumberSelector,
@@ -46,6 +46,7 @@ from .const import (
     CONF_LIST_INTERVAL,
     CONF_MAX_SMS_PARTS,
     CONF_SMS_LOW_THRESHOLD,
+    CONF_STREAMER_PASSWORD,
     DEFAULT_DETAIL_INTERVAL,
     DEFAULT_LIST_INTERVAL,
     DEFAULT_MAX_SMS_PARTS,
@@ -58,7 +59,8 @@ from .const import (
     MIN_DETAIL_INTERVAL,
     MIN_LIST_INTERVAL,
 )
-from .receiving.address import forwarder_url_text, new_secret
+from .receiving.address import forwarder_url_text, new_secret, streamer_url_text
+from .receiving.credential import new_streamer_password, streamer_credential
 
 PORTAL_URL: Final = "https://portal.1nce.com"
 # Where the setup form's API URL starts when this is set: scripts/develop sets
@@ -197,11 +199,23 @@ def _without_secret(user_input: Mapping[str, Any] | None) -> dict[str, Any]:
     }
 
 
+def _streamer_placeholders(
+    hass: HomeAssistant, data: Mapping[str, Any]
+) -> dict[str, str]:
+    """Return the Data Streamer's URL and Basic Auth Header for the Portal."""
+    return {
+        "streamer_url": streamer_url_text(hass, data),
+        "streamer_credential": streamer_credential(
+            str(data.get(CONF_STREAMER_PASSWORD, ""))
+        ),
+    }
+
+
 class OneNceConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up one 1NCE account per Client-ID."""
 
     VERSION = 1
-    MINOR_VERSION = 1
+    MINOR_VERSION = 2
 
     @staticmethod
     @callback
@@ -259,6 +273,7 @@ class OneNceConfigFlow(ConfigFlow, domain=DOMAIN):
                     CONF_CLIENT_SECRET: user_input[CONF_CLIENT_SECRET],
                     CONF_API_URL: api_url,
                     CONF_FORWARDER_SECRET: new_secret(),
+                    CONF_STREAMER_PASSWORD: new_streamer_password(),
                 }
                 return self.async_create_entry(
                     title=_entry_title(client_id),
@@ -266,7 +281,8 @@ class OneNceConfigFlow(ConfigFlow, domain=DOMAIN):
                     options=dict(_DEFAULT_OPTIONS),
                     # The last step shows what to paste into the 1NCE Portal.
                     description_placeholders={
-                        "forwarder_url": forwarder_url_text(self.hass, data)
+                        "forwarder_url": forwarder_url_text(self.hass, data),
+                        **_streamer_placeholders(self.hass, data),
                     },
                 )
         shown = _without_secret(user_input)
@@ -369,6 +385,7 @@ class OneNceConfigFlow(ConfigFlow, domain=DOMAIN):
             description_placeholders={
                 "portal_url": PORTAL_URL,
                 "forwarder_url": forwarder_url_text(self.hass, entry.data),
+                **_streamer_placeholders(self.hass, entry.data),
             },
         )
 

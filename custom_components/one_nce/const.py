@@ -45,3 +45,10 @@ CONF_CLOUDHOOK_URL: Final = "cloudhook_url"
 FORWARDER_PATH: Final = "/api/one_nce/forwarder/{secret}"
 EVENT_SMS_RECEIVED: Final = "one_nce_sms_received"
 EVENT_DELIVERY_REPORT: Final = "one_nce_delivery_report"
+
+# Receiving: 1NCE's Data Streamer POSTs batches of records to the same secret
+# address's streamer path, with an HTTP Basic credential made per entry.
+CONF_STREAMER_PASSWORD: Final = "streamer_password"
+STREAMER_USERNAME: Final = "one_nce"
+STREAMER_PATH: Final = "/api/one_nce/streamer/{secret}"
+EVENT_NETWORK_EVENT: Final = "one_nce_network_event"

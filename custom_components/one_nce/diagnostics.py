@@ -9,15 +9,17 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_CLOUDHOOK_URL, CONF_FORWARDER_SECRET
+from .const import CONF_CLOUDHOOK_URL, CONF_FORWARDER_SECRET, CONF_STREAMER_PASSWORD
 from .coordinator import OneNceConfigEntry
 from .receiving.address import forwarder_url, masked
+from .receiving.streamer import StreamKind
 
 # Credentials, and everything that identifies a SIM or a person's device.
 TO_REDACT = {
     CONF_CLIENT_ID,
     CONF_CLIENT_SECRET,
     CONF_FORWARDER_SECRET,
+    CONF_STREAMER_PASSWORD,
     CONF_CLOUDHOOK_URL,
     "access_token",
     "user_id",
@@ -86,5 +88,15 @@ async def async_get_config_entry_diagnostics(
             "cloudhook_url": masked(entry.data.get(CONF_CLOUDHOOK_URL)),
             "requests": runtime.receiver.health.as_dict(),
             "inbox": runtime.receiver.inbox.stats,
+        },
+        "streamer": {
+            # The credential is never shown: it is in the redacted entry data.
+            "requests": runtime.receiver.streamer.health.as_dict(),
+            "remembered_ids": len(runtime.receiver.streamer.records),
+            "last_delivery": {
+                kind.value: last.isoformat() if last else None
+                for kind in StreamKind
+                if (last := runtime.receiver.streamer.last_delivery(kind)) or True
+            },
         },
     }

@@ -18,11 +18,15 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import Sim
+from .api.records import NetworkEvent
 from .coordinator import OneNceConfigEntry
 from .entity import OneNceSimEntity, async_add_sim_entities
 from .receiving.announce import (
     DELIVERY_EVENT_TYPES,
     EVENT_TYPE_RECEIVED,
+    NETWORK_EVENT_TYPES,
+    network_event_data,
+    network_event_signal,
     report_signal,
     sms_signal,
 )
@@ -63,8 +67,11 @@ async def async_setup_entry(
 ) -> None:
     """Add every SIM's event entities, and those of SIMs the list shows later."""
 
-    def entities_for(sim: Sim) -> list[OneNceSimEvent]:
-        return [OneNceSimEvent(entry, sim, description) for description in EVENTS]
+    def entities_for(sim: Sim) -> list[EventEntity]:
+        return [
+            *(OneNceSimEvent(entry, sim, description) for description in EVENTS),
+            OneNceNetworkEvent(entry, sim, NETWORK_EVENT),
+        ]
 
     async_add_sim_entities(entry, async_add_entities, entities_for)
 
@@ -99,5 +106,42 @@ class OneNceSimEvent(OneNceSimEntity, EventEntity):
         self._trigger_event(
             self.entity_description.event_type_fn(data),
             {key: value for key, value in data.items() if key != "device_id"},
+        )
+        self.async_write_ha_state()
+
+
+NETWORK_EVENT = EventEntityDescription(
+    key="network_event", event_types=NETWORK_EVENT_TYPES
+)
+# What a network event's entity shows besides its type (the rest is in the
+# bus event `one_nce_network_event`).
+_NETWORK_ATTRIBUTES = ("description", "operator", "country", "rat", "alert")
+
+
+class OneNceNetworkEvent(OneNceSimEntity, EventEntity):
+    """A SIM's live network events, as the Data Streamer pushes them."""
+
+    @property
+    def available(self) -> bool:
+        """Available while the SIM is on the last list 1NCE gave."""
+        return self.iccid in (self.coordinator.data or {})
+
+    async def async_added_to_hass(self) -> None:
+        """Listen to this SIM's network events."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                network_event_signal(self.entry.entry_id, self.iccid),
+                self._handle_event,
+            )
+        )
+
+    @callback
+    def _handle_event(self, event: NetworkEvent) -> None:
+        data = network_event_data(event)
+        self._trigger_event(
+            event.event_type.value,
+            {key: data[key] for key in _NETWORK_ATTRIBUTES if key in data},
         )
         self.async_write_ha_state()

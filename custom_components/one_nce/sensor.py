@@ -46,6 +46,7 @@ from .entity import (
     async_sync_devices,
 )
 from .receiving.health import ForwarderHealth
+from .receiving.streamer import StreamerHealth
 from .usage import month_start
 
 # Read-only: the coordinators fetch, entities only read what they hold.
@@ -339,7 +340,8 @@ USAGE_SENSORS: Final[tuple[OneNceUsageSensorEntityDescription, ...]] = (
 class ForwarderHealthSensorEntityDescription(SensorEntityDescription):
     """An account sensor read from the counts of pushed requests."""
 
-    value_fn: Callable[[ForwarderHealth], StateType | datetime]
+    value_fn: Callable[[Any], StateType | datetime]
+    """Reads a `ForwarderHealth` or a `StreamerHealth`."""
 
 
 HEALTH_SENSORS: tuple[ForwarderHealthSensorEntityDescription, ...] = (
@@ -366,6 +368,38 @@ HEALTH_SENSORS: tuple[ForwarderHealthSensorEntityDescription, ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda health: health.rejected,
+    ),
+)
+STREAMER_HEALTH_SENSORS: tuple[ForwarderHealthSensorEntityDescription, ...] = (
+    ForwarderHealthSensorEntityDescription(
+        key="streamer_last_request",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda health: health.last_request,
+    ),
+    ForwarderHealthSensorEntityDescription(
+        key="streamer_records",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda health: health.records,
+    ),
+    ForwarderHealthSensorEntityDescription(
+        key="streamer_duplicates",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda health: health.duplicates,
+    ),
+    ForwarderHealthSensorEntityDescription(
+        key="streamer_rejected",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda health: health.rejected,
+    ),
+    ForwarderHealthSensorEntityDescription(
+        key="streamer_unreadable",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda health: health.unreadable,
     ),
 )
 # Under load the forwarder answers thousands of requests a second; its sensors
@@ -395,6 +429,12 @@ async def async_setup_entry(
     async_add_entities(
         ForwarderHealthSensor(entry, entry.runtime_data.receiver.health, description)
         for description in HEALTH_SENSORS
+    )
+    async_add_entities(
+        ForwarderHealthSensor(
+            entry, entry.runtime_data.receiver.streamer.health, description
+        )
+        for description in STREAMER_HEALTH_SENSORS
     )
 
     def entities_for(sim: Sim) -> list[SensorEntity]:
@@ -639,7 +679,7 @@ class ForwarderHealthSensor(SensorEntity):
     def __init__(
         self,
         entry: OneNceConfigEntry,
-        health: ForwarderHealth,
+        health: ForwarderHealth | StreamerHealth,
         description: ForwarderHealthSensorEntityDescription,
     ) -> None:
         """Attach to the account device."""

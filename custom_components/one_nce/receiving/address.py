@@ -40,8 +40,10 @@ from ..const import (
     DOMAIN,
     FORWARDER_PATH,
     LOGGER,
+    STREAMER_PATH,
 )
 from ..coordinator import OneNceConfigEntry
+from .streamer_view import OneNceStreamerView
 from .view import OneNceForwarderView, async_handle_webhook
 
 ISSUE_NO_HTTPS_URL: Final = "no_https_external_url"
@@ -114,6 +116,15 @@ def forwarder_url_text(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
     return f"{UNKNOWN_BASE_URL}{FORWARDER_PATH.format(secret=secret)}"
 
 
+def streamer_url_text(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
+    """Tell the Data Streamer's address (the view only: no cloudhook takes it)."""
+    path = STREAMER_PATH.format(secret=str(data.get(CONF_FORWARDER_SECRET, "")))
+    base = forwarder_url(hass, "")
+    if base is not None:
+        return base.removesuffix(FORWARDER_PATH.format(secret="")) + path
+    return f"{UNKNOWN_BASE_URL}{path}"
+
+
 def masked(url: str | None) -> str | None:
     """Hide the secret last segment of a forwarder or cloudhook URL."""
     if url is None:
@@ -130,6 +141,7 @@ def async_register_forwarder(hass: HomeAssistant) -> None:
     and 1NCE would take that as delivered. Ours answers 503 instead.
     """
     hass.http.register_view(OneNceForwarderView())
+    hass.http.register_view(OneNceStreamerView())
     for entry in hass.config_entries.async_entries(DOMAIN):
         if secret := entry.data.get(CONF_FORWARDER_SECRET):
             _register_webhook(hass, entry.entry_id, secret)

@@ -19,13 +19,20 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from ..api import DeliveryReport, DeliveryStatus
+from ..api.records import NetworkEvent, NetworkEventType
 from ..api.sms import decode_parts
 from ..compat import device_by_identifier
-from ..const import DOMAIN, EVENT_DELIVERY_REPORT, EVENT_SMS_RECEIVED
+from ..const import (
+    DOMAIN,
+    EVENT_DELIVERY_REPORT,
+    EVENT_NETWORK_EVENT,
+    EVENT_SMS_RECEIVED,
+)
 from .inbox import InboundSms
 
 EVENT_TYPE_RECEIVED: Final = "received"
 DELIVERY_EVENT_TYPES: Final = [status.value for status in DeliveryStatus]
+NETWORK_EVENT_TYPES: Final = [kind.value for kind in NetworkEventType]
 
 
 def sms_signal(entry_id: str, iccid: str) -> str:
@@ -41,6 +48,32 @@ def report_signal(entry_id: str, iccid: str) -> str:
 def reports_signal(entry_id: str) -> str:
     """Name the signal that carries every announced `DeliveryReport` of an entry."""
     return f"{DOMAIN}_delivery_reports_{entry_id}"
+
+
+def network_event_signal(entry_id: str, iccid: str) -> str:
+    """Name the dispatcher signal (payload: `NetworkEvent`) of one SIM's network events."""
+    return f"{DOMAIN}_network_event_{entry_id}_{iccid}"
+
+
+def network_event_data(event: NetworkEvent) -> dict[str, Any]:
+    """Describe a network event as its bus event and entity show it."""
+    data: dict[str, Any] = {
+        "iccid": event.iccid,
+        "event_type": event.event_type.value,
+        "type_id": event.type_id,
+        "description": event.description,
+        "timestamp": event.timestamp.isoformat(),
+        "alert": event.alert,
+    }
+    optional: dict[str, Any] = {
+        "operator": event.operator,
+        "country": event.country,
+        "rat": event.rat,
+        "quota_service": event.quota_service.value if event.quota_service else None,
+        "quota_left": event.quota_left,
+    }
+    data.update({key: value for key, value in optional.items() if value is not None})
+    return data
 
 
 def _isoformat(value: datetime | None) -> str | None:
@@ -106,3 +139,14 @@ class Announcer:
             self._hass, report_signal(self._entry_id, report.iccid), data
         )
         async_dispatcher_send(self._hass, reports_signal(self._entry_id), report)
+
+    @callback
+    def network_event(self, event: NetworkEvent) -> None:
+        """Announce a live network event of one of the entry's SIMs."""
+        self._hass.bus.async_fire(
+            EVENT_NETWORK_EVENT,
+            {"device_id": self._device_id(event.iccid), **network_event_data(event)},
+        )
+        async_dispatcher_send(
+            self._hass, network_event_signal(self._entry_id, event.iccid), event
+        )

@@ -22,6 +22,8 @@ from .announce import Announcer
 from .health import ForwarderHealth
 from .inbox import Inbox
 from .membership import SimMembership
+from .records import RecordStore
+from .streamer import Streamer
 
 
 @dataclass(slots=True, kw_only=True)
@@ -31,15 +33,22 @@ class Receiver:
     inbox: Inbox
     membership: SimMembership
     health: ForwarderHealth
+    streamer: Streamer
 
     async def async_close(self) -> None:
         """Stop taking messages in; what is stored stays for the next load."""
+        await self.streamer.records.async_close()
         await self.inbox.async_close()
 
 
 def inbox_path(hass: HomeAssistant, entry_id: str) -> Path:
     """Where an entry's inbox journal lives (in `.storage`, beside HA's own)."""
     return Path(hass.config.path(STORAGE_DIR, f"{DOMAIN}.{entry_id}.inbox"))
+
+
+def records_path(hass: HomeAssistant, entry_id: str) -> Path:
+    """Where an entry's Data Streamer record ids live."""
+    return Path(hass.config.path(STORAGE_DIR, f"{DOMAIN}.{entry_id}.streamer"))
 
 
 async def async_open_receiver(
@@ -50,22 +59,32 @@ async def async_open_receiver(
 ) -> Receiver:
     """Load the entry's inbox and make it ready to take messages in."""
     announcer = Announcer(hass, entry.entry_id)
-    receiver = Receiver(
-        inbox=Inbox(
-            hass,
-            inbox_path(hass, entry.entry_id),
-            on_message=announcer.sms_received,
-            on_report=announcer.delivery_report,
-        ),
-        membership=SimMembership(hass, entry, fleet, client),
-        health=ForwarderHealth(),
+    inbox = Inbox(
+        hass,
+        inbox_path(hass, entry.entry_id),
+        on_message=announcer.sms_received,
+        on_report=announcer.delivery_report,
     )
-    await receiver.inbox.async_load()
+    membership = SimMembership(hass, entry, fleet, client)
+    receiver = Receiver(
+        inbox=inbox,
+        membership=membership,
+        health=ForwarderHealth(),
+        streamer=Streamer(
+            hass,
+            records=RecordStore(hass, records_path(hass, entry.entry_id)),
+            inbox=inbox,
+            membership=membership,
+            announcer=announcer,
+        ),
+    )
+    await inbox.async_load()
+    await receiver.streamer.records.async_load()
     return receiver
 
 
 async def async_remove_inbox(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete a removed entry's stored messages (and a half-written copy)."""
-    path = inbox_path(hass, entry_id)
-    for leftover in (path, path.with_name(f"{path.name}.new")):
-        await hass.async_add_executor_job(partial(leftover.unlink, missing_ok=True))
+    """Delete a removed entry's stored messages and record ids (and half-written copies)."""
+    for path in (inbox_path(hass, entry_id), records_path(hass, entry_id)):
+        for leftover in (path, path.with_name(f"{path.name}.new")):
+            await hass.async_add_executor_job(partial(leftover.unlink, missing_ok=True))

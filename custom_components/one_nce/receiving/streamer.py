@@ -1,0 +1,280 @@
+"""What the Data Streamer delivered, handed on once: usage, network events, SMS.
+
+A parsed batch goes the one way every pushed message goes: membership (our
+SIM?) -> store (de-duplicate, durable) -> hand on. Usage records and network
+events are remembered by (kind, id) in the `RecordStore`; MO SMS and delivery
+reports go into the inbox like the forwarder's, so an SMS that both channels
+bring fires one event.
+
+New usage goes to usage listeners; new network events to event listeners,
+the bus event `one_nce_network_event` and the SIM's signal. An event older
+than an hour (history the stream replays) is stored, so it is never handed
+on later, but updates nothing live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Final
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.util import dt as dt_util
+
+from ..api import DeliveryReport, MoSms
+from ..api.records import NetworkEvent, StreamBatch, UsageRecord
+from ..const import LOGGER
+from .announce import Announcer
+from .inbox import Inbox
+from .membership import Membership, SimMembership
+from .records import RecordStore
+
+LIVE_EVENT_AGE: Final = timedelta(hours=1)
+
+
+class StreamKind(StrEnum):
+    """The two kinds of stream a customer creates in the Portal."""
+
+    USAGE = "usage"
+    EVENTS = "events"
+
+
+class SimListUnavailableError(Exception):
+    """Membership cannot be decided now: the batch must be sent again later."""
+
+
+@dataclass(slots=True)
+class StreamerHealth:
+    """Counts of the streamer's requests and records since the entry loaded."""
+
+    requests: int = 0
+    records: int = 0
+    """New records handed on (or stored, for old events)."""
+    duplicates: int = 0
+    rejected: int = 0
+    """Requests refused: wrong credential, not JSON, too large, not ready."""
+    unreadable: int = 0
+    """Records acknowledged but not understood (or of a kind not used)."""
+    foreign: int = 0
+    """Records of SIMs or organisations not in this account, dropped."""
+    last_request: datetime | None = None
+    _listeners: list[Callable[[], None]] = field(default_factory=list)
+
+    @callback
+    def changed(self) -> None:
+        """Tell the sensors."""
+        for listener in self._listeners:
+            listener()
+
+    @callback
+    def record_rejected(self) -> None:
+        """Count one refused request."""
+        self.last_request = dt_util.utcnow()
+        self.rejected += 1
+        self.changed()
+
+    @callback
+    def async_add_listener(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
+        """Call `listener` after every request, until the returned callback."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the counts for diagnostics."""
+        return {
+            "requests": self.requests,
+            "records": self.records,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "unreadable": self.unreadable,
+            "foreign": self.foreign,
+            "last_request": self.last_request.isoformat()
+            if self.last_request
+            else None,
+        }
+
+
+class Streamer:
+    """One entry's Data Streamer: takes batches in, hands new records on."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        *,
+        records: RecordStore,
+        inbox: Inbox,
+        membership: SimMembership,
+        announcer: Announcer,
+    ) -> None:
+        """Hand on through the entry's inbox and announcer."""
+        self._hass = hass
+        self.records = records
+        self._inbox = inbox
+        self._membership = membership
+        self._announcer = announcer
+        self.health = StreamerHealth()
+        self._usage_listeners: list[Callable[[list[UsageRecord]], None]] = []
+        self._event_listeners: list[Callable[[NetworkEvent], None]] = []
+        self._delivery_listeners: list[Callable[[], None]] = []
+
+    @callback
+    def async_add_usage_listener(
+        self, listener: Callable[[list[UsageRecord]], None]
+    ) -> CALLBACK_TYPE:
+        """Call `listener` with each batch's new usage records."""
+        self._usage_listeners.append(listener)
+        return lambda: self._usage_listeners.remove(listener)
+
+    @callback
+    def async_add_event_listener(
+        self, listener: Callable[[NetworkEvent], None]
+    ) -> CALLBACK_TYPE:
+        """Call `listener` with every new network event of the last hour."""
+        self._event_listeners.append(listener)
+        return lambda: self._event_listeners.remove(listener)
+
+    @callback
+    def async_add_delivery_listener(
+        self, listener: Callable[[], None]
+    ) -> CALLBACK_TYPE:
+        """Call `listener` whenever a stream kind delivered (the repair issue)."""
+        self._delivery_listeners.append(listener)
+        return lambda: self._delivery_listeners.remove(listener)
+
+    def last_delivery(self, kind: StreamKind) -> datetime | None:
+        """When this stream kind last delivered a batch, across restarts."""
+        return self.records.last_delivery(kind)
+
+    def delivering(
+        self, kind: StreamKind, within: timedelta = timedelta(days=1)
+    ) -> bool:
+        """Whether this stream kind delivered within `within` (for polling to yield)."""
+        last = self.last_delivery(kind)
+        return last is not None and dt_util.utcnow() - last <= within
+
+    async def async_receive(self, batch: StreamBatch) -> None:
+        """Store a batch's records and hand on the new ones.
+
+        Returns once every record is stored; raises `OSError` if they could
+        not be, `SimListUnavailableError` if membership cannot be decided.
+        """
+        health = self.health
+        health.last_request = dt_util.utcnow()
+        health.requests += 1
+        health.unreadable += batch.unreadable + batch.unknown
+        if batch.unreadable or batch.unknown:
+            LOGGER.debug(
+                "Acknowledged %d unreadable and %d unknown Data Streamer records",
+                batch.unreadable,
+                batch.unknown,
+            )
+        try:
+            members = await self._members(batch)
+            usage = [record for record in batch.usage if record.iccid in members]
+            events = [event for event in batch.events if event.iccid in members]
+            mo_sms = [sms for sms in batch.mo_sms if sms.iccid in members]
+            reports = [report for report in batch.reports if report.iccid in members]
+            kinds = set()
+            if batch.usage:
+                kinds.add(StreamKind.USAGE.value)
+            if batch.events or batch.mo_sms or batch.reports:
+                kinds.add(StreamKind.EVENTS.value)
+            keys = [(StreamKind.USAGE.value, record.record_id) for record in usage]
+            keys += [(StreamKind.EVENTS.value, event.record_id) for event in events]
+            new, *sms_results = await asyncio.gather(
+                self.records.async_store(keys, kinds),
+                *(self._accept_sms(message) for message in _messages(mo_sms, reports)),
+            )
+        finally:
+            health.changed()
+        sms_new = sum(1 for result in sms_results if result)
+        health.records += len(new) + sms_new
+        health.duplicates += (
+            len(usage) + len(events) + len(mo_sms) + len(reports) - len(new) - sms_new
+        )
+        if kinds:
+            for listener in list(self._delivery_listeners):
+                listener()
+        self._hand_on(
+            _first_copies(usage, StreamKind.USAGE, new),
+            _first_copies(events, StreamKind.EVENTS, new),
+        )
+        health.changed()
+
+    async def _accept_sms(self, message: MoSms | DeliveryReport) -> Any:
+        if isinstance(message, DeliveryReport):
+            return await self._inbox.async_accept_report(message, source="streamer")
+        return await self._inbox.async_accept(message)
+
+    async def _members(self, batch: StreamBatch) -> set[str]:
+        """Return the batch's ICCIDs that belong to the account; count the rest."""
+        organisations: dict[str, set[int | None]] = {}
+        for iccid in _iccids(batch.usage, batch.events):
+            organisations.setdefault(iccid, set()).add(None)
+        for message in _messages(batch.mo_sms, batch.reports):
+            organisations.setdefault(message.iccid, set()).add(message.organisation_id)
+        members: set[str] = set()
+        for iccid, organisation_ids in organisations.items():
+            verdicts = {
+                await self._membership.async_check(iccid, organisation_id)
+                for organisation_id in organisation_ids
+            }
+            if Membership.UNKNOWN in verdicts:
+                raise SimListUnavailableError
+            if verdicts == {Membership.MEMBER}:
+                members.add(iccid)
+        foreign = sum(
+            iccid not in members
+            for iccid in _iccids(batch.usage, batch.events, batch.mo_sms, batch.reports)
+        )
+        if foreign:
+            self.health.foreign += foreign
+            LOGGER.debug(
+                "Dropped %d Data Streamer records of SIMs not in this account", foreign
+            )
+        return members
+
+    @callback
+    def _hand_on(self, usage: list[UsageRecord], events: list[NetworkEvent]) -> None:
+        if usage:
+            for usage_listener in list(self._usage_listeners):
+                try:
+                    usage_listener(usage)
+                except Exception:
+                    LOGGER.exception("Error handing on usage from the Data Streamer")
+        oldest = dt_util.utcnow() - LIVE_EVENT_AGE
+        for event in sorted(events, key=lambda event: event.timestamp):
+            if event.timestamp < oldest:
+                continue
+            self._announcer.network_event(event)
+            for event_listener in list(self._event_listeners):
+                try:
+                    event_listener(event)
+                except Exception:
+                    LOGGER.exception("Error handing on a network event")
+
+
+def _iccids(*groups: list[Any]) -> list[str]:
+    return [record.iccid for group in groups for record in group]
+
+
+def _messages(
+    mo_sms: list[MoSms], reports: list[DeliveryReport]
+) -> list[MoSms | DeliveryReport]:
+    return [*mo_sms, *reports]
+
+
+def _first_copies[T: UsageRecord | NetworkEvent](
+    records: list[T], kind: StreamKind, new: set[tuple[str, str]]
+) -> list[T]:
+    """Return the new records, each once (a batch may hold one twice)."""
+    wanted = {record_id for stored_kind, record_id in new if stored_kind == kind}
+    first: list[T] = []
+    for record in records:
+        if record.record_id in wanted:
+            wanted.discard(record.record_id)
+            first.append(record)
+    return first
