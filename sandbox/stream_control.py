@@ -17,6 +17,7 @@ GET    /_sandbox/streams/records          the latest records emitted
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp import web
@@ -72,7 +73,10 @@ async def add_stream(request: web.Request) -> web.Response:
 def _stream_id(request: web.Request) -> int:
     stream_id = int(request.match_info["stream_id"])
     if stream_id not in _sandbox(request).streamer.destinations:
-        raise web.HTTPNotFound(text="no such stream")
+        raise web.HTTPNotFound(
+            text=json.dumps({"error": "no such stream"}),
+            content_type="application/json",
+        )
     return stream_id
 
 
