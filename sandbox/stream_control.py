@@ -61,6 +61,8 @@ async def add_stream(request: web.Request) -> web.Response:
     url, auth = body.get("url"), body.get("auth")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         return _problem(400, "url must be an http(s) URL")
+    if isinstance(auth, str):  # the Portal wants the bare value
+        auth = auth.removeprefix("Basic ").strip()
     if not isinstance(auth, str) or not auth:
         return _problem(400, "auth (the Basic Auth Header value) is required")
     name = body.get("name")

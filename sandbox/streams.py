@@ -194,7 +194,6 @@ class Streamer:
                 destination.in_flight = None
                 destination.counts.clear()
                 destination.history.clear()
-                destination.failures = 0
 
     def add(
         self, kind: StreamType, url: str, auth: str, shape: Shape, name: str = ""

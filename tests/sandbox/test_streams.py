@@ -174,6 +174,26 @@ async def test_stream_posts_a_json_array_with_the_basic_auth_header(
     assert {record["sim"]["iccid"] for record in records} == {GATE}
 
 
+async def test_auth_typed_with_its_scheme_is_sent_once(
+    start_sandbox: Start,
+    session: aiohttp.ClientSession,
+    stream_receiver: StreamReceiver,
+) -> None:
+    running = await _sandbox(start_sandbox)
+    stream = await _control(
+        session,
+        running,
+        "POST",
+        "/streams",
+        {"type": "usage", "url": stream_receiver.url, "auth": f"Basic {AUTH}"},
+        expect=201,
+    )
+    running.state.gateway.inject_mo(GATE, "Hi")
+    await _flush(session, running, stream["id"])
+    [(_, headers, _)] = stream_receiver.posts
+    assert headers["Authorization"] == f"Basic {AUTH}"
+
+
 async def test_full_batches_go_out_at_once_and_the_rest_on_flush(
     start_sandbox: Start,
     session: aiohttp.ClientSession,
@@ -613,6 +633,8 @@ async def test_deleted_stream_gets_nothing_and_reset_keeps_streams(
     await _control(session, running, "POST", "/reset", {})
     overview = await _control(session, running, "GET", "/streams")
     assert [stream["id"] for stream in overview["streams"]] == [kept]
+    summary = await _control(session, running, "GET", "")
+    assert [stream["id"] for stream in summary["streams"]] == [kept]
     assert overview["streams"][0]["queued"] == 0
     await _inject(session, running, GATE, "location-update")
     await _flush(session, running, kept)
@@ -626,6 +648,7 @@ async def test_deleted_stream_gets_nothing_and_reset_keeps_streams(
         ("/streams", {"type": "both", "url": "https://x.example", "auth": AUTH}),
         ("/streams", {"type": "usage", "url": "ftp://x.example", "auth": AUTH}),
         ("/streams", {"type": "usage", "url": "https://x.example"}),
+        ("/streams", {"type": "usage", "url": "https://x.example", "auth": "Basic "}),
         ("/streams", {"type": "usage", "url": "https://x", "auth": AUTH, "shape": "x"}),
         ("/streams/inject", {"iccid": GATE, "event": "explode"}),
         ("/streams/inject", {"iccid": GATE, "event": "attach", "service": "voice"}),
