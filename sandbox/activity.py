@@ -126,14 +126,27 @@ class Activity:
 
     # --- emitting -------------------------------------------------------------
 
-    def _emit(self, kind: StreamType, sim: SimState, record: dict[str, Any]) -> None:
+    def _emit(
+        self,
+        kind: StreamType,
+        sim: SimState,
+        record: dict[str, Any],
+        *,
+        sms_event: bool = False,
+    ) -> None:
+        """Queue a record on the streams; SMS events stay nested in flat streams.
+
+        1NCE documents the SMS events only as nested objects, and the flat
+        names of the migration pages cover usage and network events only.
+        """
         platform = self.platform_of(sim)
         nested = without_names(record) if platform == 2 else record
         self.emitted[kind.value] += 1
         self.log.append({"stream": kind.value, "platform": platform, "record": nested})
 
         def shaped(shape: Shape) -> dict[str, Any]:
-            return render(record, platform=platform, shape=shape.value)
+            as_sent = Shape.NESTED if sms_event else shape
+            return render(record, platform=platform, shape=as_sent.value)
 
         self.streamer.enqueue(kind, shaped)
 
@@ -204,6 +217,7 @@ class Activity:
                         submit=sms.submit,
                         final=sms.final or self._clock.now(),
                     ),
+                    sms_event=True,
                 )
             return
         mo = kind == "mo"
@@ -214,7 +228,10 @@ class Activity:
                 StreamType.EVENT,
                 sim,
                 sms_mo_record(
-                    self._ids.next(),
+                    # The SMS's own id, as the forwarder sends it: a receiver
+                    # taking both channels sees one message. (1NCE does not say
+                    # whether the two ids are the same; nothing else links them.)
+                    int(sms.sms_id),
                     sim,
                     self._config.organisation_id,
                     payload=sms.payload,
@@ -223,6 +240,7 @@ class Activity:
                     submit=sms.submit,
                     part=part,
                 ),
+                sms_event=True,
             )
 
     def sim_status_changed(self, sim: SimState) -> None:

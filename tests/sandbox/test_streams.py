@@ -511,16 +511,20 @@ async def test_platform_2_event_stream_carries_mo_sms_and_delivery_reports(
 ) -> None:
     running = await _sandbox(start_sandbox, platform=2)
     stream_id = await _add(session, running, "event", stream_receiver.url)
+    flat_id = await _add(session, running, "event", stream_receiver.url, "flat")
     client = make_client(running)
     created = await client.async_send_sms(GATE, "Gate: open", dcs=0)
-    running.state.gateway.inject_mo(PLAIN, "Hello")
+    [sent] = running.state.gateway.inject_mo(PLAIN, "Hello")
     emitted = running.state.activity.emitted
     await wait_until(lambda: emitted["event"] == 2)
     await _flush(session, running, stream_id)
-    [records] = stream_receiver.batches()
+    await _flush(session, running, flat_id)
+    records, in_flat_stream = stream_receiver.batches()
+    assert in_flat_stream == records  # documented nested only: never flattened
     mo = next(record for record in records if "payload" in record)
     report = next(record for record in records if "final_date" in record)
     assert mo["payload"] == "Hello"
+    assert mo["id"] == sent.sms_id  # as the forwarder sends it: one message
     assert (mo["dest_address"], mo["dcs"], mo["pid"]) == ("12345", 0, 0)
     assert mo["source_address"] == running.state.fleet[PLAIN].msisdn
     assert mo["endpoint"]["name"] == PLAIN
