@@ -6,6 +6,10 @@
     python -m sandbox set-forwarder URL
     python -m sandbox faults key=value ...      (e.g. error_rate=0.2 latency=0.5)
     python -m sandbox status
+    python -m sandbox inject attach|detach|quota-used-up|... ICCID [--service sms]
+    python -m sandbox streams [add usage|event URL AUTH [--shape flat] |
+                               restart ID | delete ID | flush ID | tick |
+                               set key=value ...]
 
 The poking commands talk to the control API of the sandbox at `--sandbox`
 (default `$ONE_NCE_SANDBOX_URL` or http://127.0.0.1:8765) with the standard
@@ -25,7 +29,25 @@ import urllib.request
 
 from .config import CONTROL_PREFIX, DEFAULT_HOST, DEFAULT_PORT, SandboxConfig
 
-_COMMANDS = ("serve", "send-mo", "set-forwarder", "faults", "status")
+_COMMANDS = (
+    "serve",
+    "send-mo",
+    "set-forwarder",
+    "faults",
+    "status",
+    "inject",
+    "streams",
+)
+_INJECTABLE = (
+    "attach",
+    "location-update",
+    "pdp-create",
+    "detach",
+    "quota-threshold",
+    "quota-used-up",
+    "sim-enabled",
+    "sim-disabled",
+)
 
 
 def _call(base: str, method: str, path: str, body: Any = None) -> Any:
@@ -93,7 +115,53 @@ def _parser() -> argparse.ArgumentParser:
     faults.add_argument("changes", nargs="*", metavar="key=value")
 
     commands.add_parser("status", help="summary of a running sandbox")
+
+    inject = commands.add_parser("inject", help="a network event for a SIM (streams)")
+    inject.add_argument("event", choices=_INJECTABLE)
+    inject.add_argument("iccid")
+    inject.add_argument("--service", default="data", choices=["data", "sms"])
+    inject.add_argument("--url", help="running sandbox's URL (as --sandbox)")
+
+    streams = commands.add_parser("streams", help="Data Streamer destinations")
+    streams.add_argument(
+        "action",
+        nargs="?",
+        default="list",
+        choices=["list", "add", "restart", "delete", "flush", "tick", "set"],
+    )
+    streams.add_argument("args", nargs="*", help="add: TYPE URL AUTH; set: k=v")
+    streams.add_argument("--shape", default="nested", choices=["nested", "flat"])
+    streams.add_argument("--name", default="")
+    streams.add_argument("--url", help="running sandbox's URL (as --sandbox)")
     return parser
+
+
+def _streams(base: str, args: argparse.Namespace) -> Any:
+    """`python -m sandbox streams ...`: the Portal's Data Streams page."""
+    action, rest = args.action, args.args
+    if action == "list":
+        return _call(base, "GET", "/streams")
+    if action == "add":
+        if len(rest) != 3:
+            sys.exit("sandbox: streams add TYPE URL AUTH")
+        kind, url, auth = rest
+        body = {"type": kind, "url": url, "auth": auth, "shape": args.shape}
+        if args.name:
+            body["name"] = args.name
+        return _call(base, "POST", "/streams", body)
+    if action == "tick":
+        return _call(base, "POST", "/streams/tick", {})
+    if action == "set":
+        changes = {}
+        for change in rest:
+            key, _, value = change.partition("=")
+            changes[key] = _fault_value(value)
+        return _call(base, "PATCH", "/streams/settings", changes)
+    if len(rest) != 1:
+        sys.exit(f"sandbox: streams {action} ID")
+    if action == "delete":
+        return _call(base, "DELETE", f"/streams/{rest[0]}")
+    return _call(base, "POST", f"/streams/{rest[0]}/{action}", {})
 
 
 def _serve(args: argparse.Namespace) -> None:
@@ -155,6 +223,11 @@ def main(argv: list[str] | None = None) -> None:
             changes[key] = _fault_value(value)
         method = "PATCH" if changes else "GET"
         result = _call(args.sandbox, method, "/faults", changes if changes else None)
+    elif args.command == "inject":
+        body = {"iccid": args.iccid, "event": args.event, "service": args.service}
+        result = _call(args.url or args.sandbox, "POST", "/streams/inject", body)
+    elif args.command == "streams":
+        result = _streams(args.url or args.sandbox, args)
     else:
         result = _call(args.sandbox, "GET", "")
     print(json.dumps(result, indent=2))

@@ -14,7 +14,9 @@ forwarder's report says `status.status`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+import contextlib
 from datetime import date, timedelta
 import json
 import math
@@ -26,6 +28,7 @@ from .config import API_PREFIX, SandboxConfig
 from .control import add_control_routes
 from .gateway import GatewayError
 from .state import LIMIT_OPTIONS, LIMIT_UNITS, SANDBOX, Sandbox
+from .stream_control import add_stream_routes
 
 MAX_PAGE_SIZE: Final = 100
 USAGE_MONTHS_DAYS: Final = 183
@@ -266,7 +269,10 @@ async def put_sim(request: web.Request) -> web.Response:
     if not isinstance(imei_lock, bool):
         raise GatewayError(400, "imei_lock must be a boolean")
     label = body.get("label")
+    was_enabled = sim.enabled
     sim.enabled = status == "Enabled"
+    if sim.enabled != was_enabled:
+        _sandbox(request).activity.sim_status_changed(sim)
     sim.imei_lock = imei_lock
     sim.label = str(label) if label not in (None, "") else None
     return _empty()
@@ -486,12 +492,19 @@ def create_app(config: SandboxConfig | None = None) -> web.Application:
     app[SANDBOX] = sandbox
     add_api_routes(app)
     add_control_routes(app)
+    add_stream_routes(app)
 
     async def forwarder_running(_app: web.Application) -> AsyncIterator[None]:
         await sandbox.forwarder.start()
+        await sandbox.streamer.start()
+        ticker = asyncio.get_running_loop().create_task(sandbox.activity.run())
         yield
+        ticker.cancel()
         await sandbox.gateway.clear()
         await sandbox.forwarder.stop()
+        await sandbox.streamer.stop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ticker
 
     app.cleanup_ctx.append(forwarder_running)
     return app

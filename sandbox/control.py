@@ -5,7 +5,8 @@ SIM send an SMS, point the forwarder somewhere (1NCE only allows that in its
 Portal), switch faults on, read request counters, skip time ahead and start
 over. No authentication: the sandbox listens on 127.0.0.1 by default.
 
-    GET    /_sandbox                    summary: config, faults, forwarder, counts
+    GET    /_sandbox                    summary: config, faults, forwarder, streams,
+                                        counts
     POST   /_sandbox/mo                 {"iccid", "text", "encoding"?, "source_address"?}
     GET    /_sandbox/forwarder          URL, pending and recent pushes
     PUT    /_sandbox/forwarder          {"url": "http://..." | null}
@@ -17,6 +18,7 @@ over. No authentication: the sandbox listens on 127.0.0.1 by default.
     GET    /_sandbox/sms                every SMS the gateway holds
     POST   /_sandbox/time/advance       {"seconds": 3600}
     POST   /_sandbox/reset              {"sims": N}? fresh fleet, no SMS, no faults
+    ...    /_sandbox/streams/...        Data Streamer destinations: stream_control.py
 """
 
 from __future__ import annotations
@@ -101,6 +103,9 @@ async def summary(request: web.Request) -> web.Response:
             "delivery_delay": config.delivery_delay,
             "faults": sandbox.faults.as_dict(),
             "forwarder": _forwarder_state(sandbox, recent=5),
+            "streams": [
+                stream.as_dict() for stream in sandbox.streamer.destinations.values()
+            ],
             "counters": _counters(sandbox),
         }
     )

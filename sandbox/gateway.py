@@ -29,6 +29,9 @@ from .fleet import FINAL, SimState, SmsStatus
 
 _LOGGER = logging.getLogger(__name__)
 
+SmsObserver = Callable[[str, SimState, "SmsRecord", tuple[int, int, int] | None], None]
+"""Told of "mt" (counted), "mo" (a part: number, total, identifier), "report"."""
+
 SMS_KEPT: Final = timedelta(days=7)
 DEFAULT_EXPIRY: Final = timedelta(hours=24)
 # An SMS to an offline SIM sits BUFFERED this many delivery delays, then expires.
@@ -242,6 +245,8 @@ class Gateway:
         self._tasks: set[asyncio.Task[None]] = set()
         self.mt_this_month = 0
         self.mt_limit: int | None = None
+        self.observers: list[SmsObserver] = []
+        """Who hears of SMS traffic besides the forwarder (the Data Streamer)."""
 
     async def clear(self) -> None:
         """Forget every SMS and stop every delivery in progress."""
@@ -329,6 +334,7 @@ class Gateway:
         if outcome is not SmsStatus.FAILED:
             sim.sms_volume -= 1
             sim.count(now.date(), mt=1)
+            self._tell("mt", sim, sms)
         self._run(self._deliver(sms, outcome))
         return sms
 
@@ -357,6 +363,7 @@ class Gateway:
         if outcome is SmsStatus.DELIVERED:
             sms.delivered = now
         self.forwarder.push("PATCH", self._report(sms))
+        self._tell("report", self._sim(sms.iccid), sms)
 
     def _report(self, sms: SmsRecord) -> dict[str, Any]:
         """Build a delivery report: note `status.status`, not `description`."""
@@ -441,7 +448,18 @@ class Gateway:
                     }
                 ),
             )
+            self._tell("mo", sim, sms, (number, len(records), identifier))
         return records
+
+    def _tell(
+        self,
+        kind: str,
+        sim: SimState,
+        sms: SmsRecord,
+        part: tuple[int, int, int] | None = None,
+    ) -> None:
+        for observer in self.observers:
+            observer(kind, sim, sms, part)
 
     def _numbers(self, body: dict[str, Any]) -> dict[str, Any]:
         """Write numbers as strings when that quirk is on (the 2019 docs do)."""

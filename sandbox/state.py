@@ -14,10 +14,12 @@ from typing import Final
 
 from aiohttp import web
 
+from .activity import Activity
 from .clock import Clock
 from .config import OWNER_CLIENT_ID, OWNER_CLIENT_SECRET, Faults, SandboxConfig
 from .fleet import SimState, seed_fleet
 from .gateway import Forwarder, Gateway
+from .streams import Streamer
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,9 @@ class Sandbox:
         self.limits = {"data": 3, "smsMt": 13, "smsMo": 23}
         self.gateway.mt_limit = LIMIT_OPTIONS["smsMt"][self.limits["smsMt"]]
         self._orders = 1000
+        self.streamer = Streamer(self.clock)
+        self.activity = Activity(config, self.clock, lambda: self.fleet, self.streamer)
+        self.gateway.observers.append(self.activity.on_sms)
 
     @property
     def faults(self) -> Faults:
@@ -132,6 +137,8 @@ class Sandbox:
             self.config.sims = sims
         await self.gateway.clear()
         await self.forwarder.clear()
+        await self.streamer.clear()
+        self.activity.clear()
         self.fleet = seed_fleet(self.config.sims, self.config.seed, self.clock.now())
         self.tokens.clear()
         self.reset_counters()
