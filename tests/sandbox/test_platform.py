@@ -296,3 +296,17 @@ async def test_sms_older_than_seven_days_leave_the_list(
     ]
     await advance(running, session, 86400 + 60)
     assert [sms.payload for sms in await client.async_list_sms(GATE)] == ["new"]
+
+
+async def test_reset_keeps_the_platform(
+    start_sandbox: Start, session: aiohttp.ClientSession
+) -> None:
+    running: Running = await start_sandbox(platform=PlatformMode.HYBRID)
+    async with session.post(
+        f"{running.base}/_sandbox/reset", json={"sims": 4}
+    ) as response:
+        assert response.status == 200
+    async with session.get(f"{running.base}/_sandbox") as response:
+        summary = await response.json()
+    assert summary["platform"] == "hybrid"
+    assert [sim["platform"] for sim in summary["sims"]] == [1, 1, 2, 2]
