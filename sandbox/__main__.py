@@ -1,7 +1,8 @@
 """`python -m sandbox`: serve a local 1NCE, or poke a running one.
 
     python -m sandbox [serve] [--port 8765] [--sims 6] [--delivery-delay 2]
-                      [--forwarder-url URL] [--client-id ID] [--client-secret S]
+                      [--platform 2|1|hybrid] [--forwarder-url URL]
+                      [--client-id ID] [--client-secret S]
     python -m sandbox send-mo ICCID "text" [--encoding auto|gsm7|ucs2]
     python -m sandbox set-forwarder URL
     python -m sandbox faults key=value ...      (e.g. error_rate=0.2 latency=0.5)
@@ -27,7 +28,14 @@ from typing import Any
 import urllib.error
 import urllib.request
 
-from .config import CONTROL_PREFIX, DEFAULT_HOST, DEFAULT_PORT, SandboxConfig
+from .config import (
+    CONTROL_PREFIX,
+    DEFAULT_HOST,
+    DEFAULT_PLATFORM,
+    DEFAULT_PORT,
+    PlatformMode,
+    SandboxConfig,
+)
 
 _COMMANDS = (
     "serve",
@@ -93,6 +101,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=defaults.host)
     serve.add_argument("--port", type=int, default=defaults.port)
     serve.add_argument("--sims", type=int, default=defaults.sims)
+    serve.add_argument(
+        "--platform",
+        type=PlatformMode,
+        default=DEFAULT_PLATFORM,
+        choices=list(PlatformMode),
+        help="1NCE platform of the SIMs: 2 (default), 1, or hybrid "
+        "(first half 1.0, the rest 2.0)",
+    )
     serve.add_argument("--seed", type=int, default=defaults.seed)
     serve.add_argument("--client-id", default=defaults.client_id)
     serve.add_argument("--client-secret", default=defaults.client_secret)
@@ -177,6 +193,7 @@ def _serve(args: argparse.Namespace) -> None:
         host=args.host,
         port=args.port,
         sims=args.sims,
+        platform=args.platform,
         seed=args.seed,
         client_id=args.client_id,
         client_secret=args.client_secret,
@@ -187,7 +204,8 @@ def _serve(args: argparse.Namespace) -> None:
     config.faults.rate_limit = args.rate_limit
     base = f"http://{args.host}:{args.port}"
     print(
-        f"1NCE sandbox: API URL {base}/management-api, "
+        f"1NCE sandbox (Platform {config.platform.value}): "
+        f"API URL {base}/management-api, "
         f"Client-ID {config.client_id!r}, secret {config.client_secret!r}; "
         f"control API {base}{CONTROL_PREFIX}",
         flush=True,

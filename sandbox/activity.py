@@ -109,20 +109,8 @@ class Activity:
                 self.tick()
 
     def platform_of(self, sim: SimState) -> int:
-        """Tell the SIM's platform: its own, the sandbox's, else the streams' setting.
-
-        The one place to unify with the sandbox's Platform 2.0 mode: it reads
-        `platform` on the SIM or the config (1, 2, "1", "2", "hybrid") if there.
-        """
-        value = getattr(sim, "platform", None)
-        if value is None:
-            value = getattr(self._config, "platform", None)
-        if value is None:
-            return self.streamer.settings.platform
-        text = str(getattr(value, "value", value)).lower()
-        if text == "hybrid":
-            return 1 if sim.index <= self._config.sims // 2 else 2
-        return 2 if text.startswith("2") else 1
+        """Tell the SIM's platform (1 or 2), as the sandbox's configuration made it."""
+        return sim.platform
 
     # --- emitting -------------------------------------------------------------
 
@@ -278,6 +266,10 @@ class Activity:
             ):
                 continue
             session = self._session(sim, since)
+            if session.tx + session.rx > SLICE_MIN_MIB:
+                # Data the minute-by-minute simulation booked (`on_data`).
+                self._slice(sim, session)
+                made += 1
             used = min(round(self._rng.uniform(0.05, 2.0), 6), sim.data_volume)
             before = sim.data_volume
             sim.data_volume = round(before - used, 6)
@@ -290,6 +282,18 @@ class Activity:
                 made += 1
             self._quota_check(sim, "data", before, sim.data_volume)
         return made
+
+    def on_data(self, sim: SimState, used: float, before: float) -> None:
+        """Book data the SIM used outside `tick` (the minute-by-minute simulation).
+
+        It joins the open session's next usage record, so the usage stream
+        reports every MB the quota lost, and may cross a quota threshold.
+        """
+        session = self._session(sim, self._clock.now())
+        tx = round(used * 0.3, 6)
+        session.tx += tx
+        session.rx += used - tx
+        self._quota_check(sim, "data", before, sim.data_volume)
 
     def _slice(self, sim: SimState, session: Session) -> None:
         self._usage(

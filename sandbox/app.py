@@ -4,7 +4,10 @@ Routes live under `/management-api`, like the real base URL, so the
 integration's API URL setting just points at `http://HOST:PORT/management-api`.
 A middleware plays the gateway in front of them, in 1NCE's order: injected
 faults and latency, bearer token, then 10 requests/s per customer; it also
-counts every request by endpoint for the control API.
+counts every request by endpoint for the control API, and first lets the
+fleet use the data of the minutes gone by (so every answer is up to date).
+A Platform 2.0 SIM's v1 paths answer 404, as do the account's v1 paths on a
+pure Platform 2.0 account.
 
 The live API's quirks are kept on purpose (see the shared API notes): an
 unknown ICCID answers 200 with an empty body, bad credentials answer 400, the
@@ -31,6 +34,8 @@ from .state import LIMIT_OPTIONS, LIMIT_UNITS, SANDBOX, Sandbox
 from .stream_control import add_stream_routes
 
 MAX_PAGE_SIZE: Final = 100
+SMS_PAGE_SIZE: Final = 20
+SMS_MAX_PAGE_SIZE: Final = 1000
 USAGE_MONTHS_DAYS: Final = 183
 _GATEWAY_PAGE: Final = (
     "<html><head><title>503 Service Temporarily Unavailable</title></head>"
@@ -73,9 +78,10 @@ async def gateway_middleware(
     request: web.Request, handler: Handler
 ) -> web.StreamResponse:
     """Count, then misbehave as configured, then authenticate and rate-limit."""
+    sandbox = _sandbox(request)
+    sandbox.settle_usage()
     if not request.path.startswith(API_PREFIX):
         return await handler(request)
-    sandbox = _sandbox(request)
     sandbox.requests[_endpoint(request)] += 1
     response = await _gate(request, handler, sandbox)
     sandbox.statuses[str(response.status)] += 1
@@ -91,7 +97,9 @@ async def _gate(
     if path == _TOKEN_PATH:
         wait = sandbox.oauth_limit.check(request.remote or "?", _OAUTH_PER_MINUTE)
         return _too_many(wait) if wait else await handler(request)
-    if path.startswith("/v1/") and not sandbox.faults.v1_available:
+    if path.startswith("/v1/") and (
+        not sandbox.faults.v1_available or sandbox.v1_gone(path)
+    ):
         return _error(404, "Not Found")
     if (refusal := _refuse_caller(request, sandbox)) is not None:
         return refusal
@@ -314,12 +322,7 @@ async def events(request: web.Request) -> web.Response:
 async def top_up(request: web.Request) -> web.Response:
     """`POST .../topup`: an order (here: credited at once), its URL in `Location`."""
     sandbox = _sandbox(request)
-    sim = _known_sim(request)
-    sim.sms_volume = max(sim.sms_volume, 0) + 250
-    sim.data_volume = max(sim.data_volume, 0) + 500
-    sim.sms_total = max(sim.sms_total, sim.sms_volume)
-    sim.data_total = max(sim.data_total, sim.data_volume)
-    sim.quota_changed = sandbox.clock.now().replace(microsecond=0)
+    _known_sim(request).top_up(sandbox.clock.now())
     order = f"{request.url.origin()}{API_PREFIX}/v2/orders/{sandbox.next_order()}"
     return _empty(201, Location=order)
 
@@ -328,11 +331,16 @@ async def top_up(request: web.Request) -> web.Response:
 
 
 async def list_sms(request: web.Request) -> web.Response:
-    """`GET .../sms?page&per_page`: MT and MO of the last 7 days, newest first."""
+    """`GET .../sms?page&per_page`: MT and MO of the last 7 days, newest first.
+
+    `per_page` is 20 unless asked, at most 1000 (v2's limits, every platform).
+    """
     sandbox = _sandbox(request)
     _known_sim(request)
     page = _int_query(request, "page", 1)
-    size = min(_int_query(request, "per_page", 10), MAX_PAGE_SIZE)
+    size = _int_query(request, "per_page", SMS_PAGE_SIZE)
+    if size > SMS_MAX_PAGE_SIZE:
+        raise GatewayError(400, f"per_page must be between 1 and {SMS_MAX_PAGE_SIZE}")
     items = sandbox.gateway.history(request.match_info["iccid"])
     start = (page - 1) * size
     return _json([sms.as_api() for sms in items[start : start + size]])
@@ -353,12 +361,17 @@ async def get_sms(request: web.Request) -> web.Response:
 
 
 async def send_sms(request: web.Request) -> web.Response:
-    """`POST .../sms`: v2 answers `{"id"}`, v1 an empty 201 with `Location`."""
+    """`POST .../sms`: v2 answers `{"id"}`, v1 an empty 201 with `Location`.
+
+    A Platform 2.0 SIM's id is 18 digits, sent as a string.
+    """
     sandbox = _sandbox(request)
-    sms = sandbox.gateway.send_mt(request.match_info["iccid"], await _body(request))
+    iccid = request.match_info["iccid"]
+    sms = sandbox.gateway.send_mt(iccid, await _body(request))
     if sandbox.faults.sms_create_v1:
         return _empty(201, Location=f"{request.url}/{sms.sms_id}")
-    return _json({"id": sms.sms_id}, 201)
+    wide = sandbox.fleet[iccid].platform == 2
+    return _json({"id": str(sms.sms_id) if wide else sms.sms_id}, 201)
 
 
 async def cancel_sms(request: web.Request) -> web.Response:

@@ -54,3 +54,8 @@ def iso_date(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
         f"{moment.microsecond // 1000:03d}Z"
     )
+
+
+def zulu_date(moment: datetime) -> str:
+    """`2026-12-07T10:00:00Z`: how Platform 2.0's delivery reports write dates."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

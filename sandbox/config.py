@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum
 from typing import Any, Final
 
 DEFAULT_HOST: Final = "127.0.0.1"
@@ -16,6 +17,32 @@ OWNER_CLIENT_SECRET: Final = "sandbox-owner-secret"
 DEFAULT_ORGANISATION_ID: Final = 4567
 API_PREFIX: Final = "/management-api"
 CONTROL_PREFIX: Final = "/_sandbox"
+
+
+class PlatformMode(StrEnum):
+    """Which 1NCE platform the account's SIMs are on (`--platform`).
+
+    1NCE retires Platform 1.0 (and its v1 API) at the end of 2026; SIMs
+    shipped since October 2026 are Platform 2.0 SIMs, so an account can hold
+    both kinds for a while.
+    """
+
+    ONE = "1"
+    """Platform 1.0, as before: v1 answers, small SMS ids, the old pushes."""
+    TWO = "2"
+    """Platform 2.0: v1 answers 404, 18-digit SMS ids, the new push shapes."""
+    HYBRID = "hybrid"
+    """The first half of the fleet on Platform 1.0, the rest on 2.0."""
+
+    def platform_of(self, index: int, count: int) -> int:
+        """Tell the platform (1 or 2) of the `index`th SIM (from 1) of `count`."""
+        if self is PlatformMode.HYBRID:
+            return 1 if index <= count // 2 else 2
+        return 1 if self is PlatformMode.ONE else 2
+
+
+DEFAULT_PLATFORM: Final = PlatformMode.TWO
+"""What `python -m sandbox`, scripts/develop, the browser and e2e legs run."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -86,6 +113,15 @@ class SandboxConfig:
     organisation_id: int = DEFAULT_ORGANISATION_ID
     sims: int = 6
     """Fleet size; the first six SIMs are the varied examples, see fleet.py."""
+    platform: PlatformMode = PlatformMode.ONE
+    """1.0, 2.0 or a hybrid account; see PlatformMode.
+
+    `python -m sandbox` and the scripts start Platform 2.0 (`DEFAULT_PLATFORM`).
+    Built in-process, a sandbox stays on Platform 1.0 unless told, for the
+    tests written before Platform 2.0 whose receiving side keys delivery
+    reports by `id` (tests/test_blueprints.py's wake cases): a test that means
+    Platform 2.0 says so.
+    """
     seed: int = 1
     """Seed for everything random (extra SIMs, usage history, error rate)."""
     delivery_delay: float = 2.0
@@ -99,3 +135,7 @@ class SandboxConfig:
     """1NCE drops a message it could not push for this long."""
     forwarder_timeout: float = 10.0
     faults: Faults = field(default_factory=Faults)
+
+    def __post_init__(self) -> None:
+        """Also take the platform as typed on a command line: `"1"`, `"hybrid"`."""
+        self.platform = PlatformMode(str(self.platform).lower())

@@ -16,6 +16,7 @@ over. No authentication: the sandbox listens on 127.0.0.1 by default.
     DELETE /_sandbox/counters           start counting from zero
     PATCH  /_sandbox/sims/{iccid}       {"connectivity", "mt_outcome", "sms_volume", ...}
     GET    /_sandbox/sms                every SMS the gateway holds
+    GET    /_sandbox/usage/{iccid}      what the SIM really used, per day (?since=)
     POST   /_sandbox/time/advance       {"seconds": 3600}
     POST   /_sandbox/reset              {"sims": N}? fresh fleet, no SMS, no faults
     ...    /_sandbox/streams/...        Data Streamer destinations: stream_control.py
@@ -23,6 +24,7 @@ over. No authentication: the sandbox listens on 127.0.0.1 by default.
 
 from __future__ import annotations
 
+from datetime import date
 import json
 from typing import Any, Final
 
@@ -88,9 +90,11 @@ async def summary(request: web.Request) -> web.Response:
             "api_url": f"{request.url.origin()}/management-api",
             "client_id": config.client_id,
             "organisation_id": config.organisation_id,
+            "platform": config.platform.value,
             "sims": [
                 {
                     "iccid": sim.iccid,
+                    "platform": sim.platform,
                     "label": sim.label,
                     "enabled": sim.enabled,
                     "connectivity": sim.connectivity.value,
@@ -221,6 +225,24 @@ async def all_sms(request: web.Request) -> web.Response:
     )
 
 
+async def usage_truth(request: web.Request) -> web.Response:
+    """Tell what a SIM really used, per day: data (MB), MT and MO SMS.
+
+    The sandbox's own book, to compare with what Home Assistant counted;
+    `?since=YYYY-MM-DD` leaves out older days.
+    """
+    sandbox = _sandbox(request)
+    sim = sandbox.fleet.get(request.match_info["iccid"])
+    if sim is None:
+        return _problem(404, "no such SIM")
+    since = request.query.get("since")
+    try:
+        first = date.fromisoformat(since) if since else None
+    except ValueError:
+        return _problem(400, "since must be a date (YYYY-MM-DD)")
+    return web.json_response(sandbox.usage_truth(sim, first))
+
+
 async def advance_time(request: web.Request) -> web.Response:
     """Skip ahead: deliveries, expiries, retries and token ages all move."""
     sandbox = _sandbox(request)
@@ -258,5 +280,6 @@ def add_control_routes(app: web.Application) -> None:
     app.router.add_delete(f"{prefix}/counters", delete_counters)
     app.router.add_patch(f"{prefix}/sims/{{iccid}}", patch_sim)
     app.router.add_get(f"{prefix}/sms", all_sms)
+    app.router.add_get(f"{prefix}/usage/{{iccid}}", usage_truth)
     app.router.add_post(f"{prefix}/time/advance", advance_time)
     app.router.add_post(f"{prefix}/reset", reset)

@@ -5,6 +5,12 @@ SMS, under 20 % left, none left, disabled, offline (where an SMS expires) and
 a SIM without label and IMEI (absent keys, as the live API sends them). More
 SIMs, for benchmarks, are drawn from a seeded generator and so are the same
 on every run.
+
+Each SIM is on Platform 1.0 or 2.0 (`SandboxConfig.platform`). An enabled SIM
+that is online uses a little data every simulated minute (`DATA_RATE_KB` and
+up, by its place in the fleet), which lowers its data quota; the per-day
+record of data and SMS (`usage`) is the sandbox's truth, what v1's usage
+statistics report and what tests compare Home Assistant's counts with.
 """
 
 from __future__ import annotations
@@ -16,12 +22,16 @@ import random
 from typing import Any, Final
 
 from .clock import api_date, iso_date
+from .config import PlatformMode
 
 ICCID_PREFIX: Final = "8988228066"
 SMS_TOTAL: Final = 250
 DATA_TOTAL_MB: Final = 500.0
 TOP_UP_SMS: Final = 250
 TOP_UP_MB: Final = 500.0
+DATA_RATE_KB: Final = 8
+"""KB a minute the slowest online SIM uses; the others use up to five times as
+much (8 to 40 KB, 11 to 56 MB a day). Multiples of 1/1024 MB add up exactly."""
 _QUOTA_LEVELS: Final = {
     0: "More than 20% available",
     1: "Less than 20% available",
@@ -83,6 +93,11 @@ class SimState:
     data_total: float = DATA_TOTAL_MB
     mt_outcome: SmsStatus = SmsStatus.DELIVERED
     """Final status of MT SMS sent to this SIM (DELIVERED, FAILED, EXPIRED)."""
+    platform: int = 1
+    """1 (v1 answers for it, small SMS ids) or 2 (Platform 2.0)."""
+    sms_added: float = SMS_TOTAL
+    data_added: float = DATA_TOTAL_MB
+    """`last_volume_added` of the SMS and data quotas."""
     activated: datetime
     quota_changed: datetime
     expiry: datetime
@@ -114,6 +129,38 @@ class SimState:
         row[0] += mt
         row[1] += mo
         row[2] += mb
+
+    @property
+    def data_rate(self) -> float:
+        """MB this SIM uses a minute while it is online."""
+        return DATA_RATE_KB * (1 + self.index % 5) / 1024
+
+    def use_data(self, day: date, minutes: int) -> float:
+        """Spend `minutes` online on `day`: data leaves the quota, the day counts it.
+
+        Only an enabled, online SIM with data left uses any, and never more
+        than is left. Returns the MB used.
+        """
+        if (
+            not self.enabled
+            or self.connectivity is not Connectivity.ONLINE
+            or self.data_volume <= 0
+        ):
+            return 0.0
+        used = min(self.data_rate * minutes, self.data_volume)
+        self.data_volume -= used
+        self.count(day, mb=used)
+        return used
+
+    def top_up(self, now: datetime) -> None:
+        """Credit a top-up at once: both quotas grow by what was bought."""
+        self.sms_volume = max(self.sms_volume, 0) + TOP_UP_SMS
+        self.data_volume = max(self.data_volume, 0) + TOP_UP_MB
+        self.sms_total += TOP_UP_SMS
+        self.data_total += TOP_UP_MB
+        self.sms_added = TOP_UP_SMS
+        self.data_added = TOP_UP_MB
+        self.quota_changed = now.replace(microsecond=0)
 
     def as_api(self) -> dict[str, Any]:
         """Render the SIM as `GET /v2/sims` lists it; unset label/imei are absent."""
@@ -155,7 +202,7 @@ class SimState:
             "volume": int(volume) if sms else round(volume, 6),
             "total_volume": total,
             "accumulated_total_volume": total,
-            "last_volume_added": SMS_TOTAL if sms else DATA_TOTAL_MB,
+            "last_volume_added": self.sms_added if sms else self.data_added,
             "service": service,
             "threshold_percentage": 20,
             "threshold_volume": total * 0.2,
@@ -253,7 +300,9 @@ _EXAMPLES: Final[list[tuple[str | None, str | int | None, bool, Connectivity, in
 ]
 
 
-def seed_fleet(count: int, seed: int, now: datetime) -> dict[str, SimState]:
+def seed_fleet(
+    count: int, seed: int, now: datetime, platform: PlatformMode
+) -> dict[str, SimState]:
     """Build the fleet: the six examples first, then seeded ordinary SIMs."""
     rng = random.Random(seed)
     fleet: dict[str, SimState] = {}
@@ -263,6 +312,7 @@ def seed_fleet(count: int, seed: int, now: datetime) -> dict[str, SimState]:
         common: dict[str, Any] = {
             "iccid": iccid,
             "index": index,
+            "platform": platform.platform_of(index, count),
             "activated": activated,
             "quota_changed": activated,
             "expiry": activated.replace(hour=0, minute=0, second=0)

@@ -6,6 +6,11 @@ status is PATCHed to the forwarder. An MO SMS is split the way a phone splits
 it and each part is POSTed on its own. Every push is retried, with doubling
 gaps, until the receiver answers 2xx or `retry_give_up` has passed: exactly
 the behaviour the integration's forwarder view has to be built for.
+
+A Platform 2.0 SIM's SMS get 18-digit ids (above 2^53, so a float would
+change them); its delivery reports carry an id of their own and name the SMS
+in `detail.sms.id` (a string), with ISO dates ending in `Z`; its MO SMS name
+the short code `destination_address`.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Any, Final
 import aiohttp
 
 from . import gsm
-from .clock import Clock, api_date, iso_date
+from .clock import Clock, api_date, iso_date, zulu_date
 from .config import SandboxConfig
 from .fleet import FINAL, SimState, SmsStatus
 
@@ -39,6 +44,11 @@ EXPIRY_DELAYS: Final = 3
 _ATTEMPT_LOG: Final = 200
 MO_SOURCE: Final = "882285100000000"
 MO_DEST: Final = "12345"
+# Platform 2.0 ids: 18 digits, above 2**53. SMS and reports count in ranges of
+# their own, each by a step that keeps neighbouring ids from looking serial.
+WIDE_SMS_IDS: Final = 551734281731175386  # 1NCE's own example id
+WIDE_REPORT_IDS: Final = 719204418236150273
+WIDE_STEP: Final = 7919
 
 
 class GatewayError(Exception):
@@ -104,10 +114,14 @@ class Push:
 
     def as_dict(self) -> dict[str, Any]:
         """Describe what was pushed and how it went, for the control API."""
+        detail = self.body.get("detail")
+        sms_id = self.body.get("id")
+        if isinstance(detail, dict) and isinstance(detail.get("sms"), dict):
+            sms_id = detail["sms"].get("id")  # Platform 2.0: the report's own id
         return {
             "push_id": self.push_id,
             "method": self.method,
-            "sms_id": self.body.get("id"),
+            "sms_id": sms_id,
             "kind": "delivery_report" if self.method == "PATCH" else "mo_sms",
             "attempts": self.attempts,
             "outcome": self.outcome,
@@ -241,6 +255,8 @@ class Gateway:
         self._fleet = fleet
         self.forwarder = forwarder
         self._ids = itertools.count(6200)
+        self._wide_ids = itertools.count(WIDE_SMS_IDS, WIDE_STEP)
+        self._report_ids = itertools.count(WIDE_REPORT_IDS, WIDE_STEP)
         self.messages: dict[int, SmsRecord] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.mt_this_month = 0
@@ -256,6 +272,10 @@ class Gateway:
         await asyncio.gather(*tasks, return_exceptions=True)
         self.messages.clear()
         self.mt_this_month = 0
+
+    def _new_id(self, sim: SimState) -> int:
+        """Allocate an SMS id of the SIM's platform: 6200 upward, or 18 digits."""
+        return next(self._wide_ids if sim.platform == 2 else self._ids)
 
     def _sim(self, iccid: str) -> SimState:
         sim = self._fleet().get(iccid)
@@ -319,7 +339,7 @@ class Gateway:
             )
         outcome = sim.effective_outcome
         sms = SmsRecord(
-            sms_id=next(self._ids),
+            sms_id=self._new_id(sim),
             iccid=iccid,
             mt=True,
             payload=payload,
@@ -366,18 +386,29 @@ class Gateway:
         self._tell("report", self._sim(sms.iccid), sms)
 
     def _report(self, sms: SmsRecord) -> dict[str, Any]:
-        """Build a delivery report: note `status.status`, not `description`."""
+        """Build a delivery report: note `status.status`, not `description`.
+
+        Platform 1.0's report is identified by the SMS's id; Platform 2.0's
+        has an id of its own and names the SMS in `detail.sms.id`.
+        """
         sim = self._sim(sms.iccid)
-        return self._numbers(
-            {
-                "id": sms.sms_id,
-                "submit_date": api_date(sms.submit),
-                "final_date": api_date(sms.final or self._clock.now()),
-                "organisation": {"id": self._config.organisation_id},
-                "endpoint": {"id": 8765000 + sim.index, "name": sms.iccid},
-                "status": {"id": int(sms.status), "status": sms.status.name},
+        final = sms.final or self._clock.now()
+        report: dict[str, Any] = {
+            "id": sms.sms_id,
+            "submit_date": api_date(sms.submit),
+            "final_date": api_date(final),
+            "organisation": {"id": self._config.organisation_id},
+            "endpoint": {"id": 8765000 + sim.index, "name": sms.iccid},
+            "status": {"id": int(sms.status), "status": sms.status.name},
+        }
+        if sim.platform == 2:
+            report |= {
+                "id": next(self._report_ids),
+                "submit_date": zulu_date(sms.submit),
+                "final_date": zulu_date(final),
+                "detail": {"sms": {"id": str(sms.sms_id)}},
             }
-        )
+        return self._numbers(report)
 
     def inject_mo(
         self,
@@ -408,7 +439,7 @@ class Gateway:
             payload = gsm.ucs2_hex(piece) if dcs == gsm.DCS_UCS2 else piece
             records.append(
                 SmsRecord(
-                    sms_id=next(self._ids),
+                    sms_id=self._new_id(sim),
                     iccid=iccid,
                     mt=False,
                     payload=payload,
@@ -433,7 +464,7 @@ class Gateway:
                         "id": sms.sms_id,
                         "payload": sms.payload,
                         "submit_date": api_date(now),
-                        "dest_address": MO_DEST,
+                        _dest_key(sim): MO_DEST,
                         "source_address": sms.source_address,
                         "dcs": dcs,
                         "pid": 0,
@@ -472,6 +503,11 @@ class Gateway:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _dest_key(sim: SimState) -> str:
+    """Where an MO SMS names its short code: Platform 2.0 spells the key out."""
+    return "destination_address" if sim.platform == 2 else "dest_address"
 
 
 def _stringify(value: Any) -> Any:

@@ -8,15 +8,22 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 import random
 import secrets
-from typing import Final
+from typing import Any, Final
 
 from aiohttp import web
 
 from .activity import Activity
 from .clock import Clock
-from .config import OWNER_CLIENT_ID, OWNER_CLIENT_SECRET, Faults, SandboxConfig
+from .config import (
+    OWNER_CLIENT_ID,
+    OWNER_CLIENT_SECRET,
+    Faults,
+    PlatformMode,
+    SandboxConfig,
+)
 from .fleet import SimState, seed_fleet
 from .gateway import Forwarder, Gateway
 from .streams import Streamer
@@ -69,9 +76,7 @@ class Sandbox:
         """Seed the fleet; the forwarder starts with the application."""
         self.config = config
         self.clock = Clock()
-        self.fleet: dict[str, SimState] = seed_fleet(
-            config.sims, config.seed, self.clock.now()
-        )
+        self.fleet: dict[str, SimState] = self._seed()
         self.tokens: dict[str, Token] = {}
         self.requests: Counter[str] = Counter()
         self.statuses: Counter[str] = Counter()
@@ -86,6 +91,78 @@ class Sandbox:
         self.streamer = Streamer(self.clock)
         self.activity = Activity(config, self.clock, lambda: self.fleet, self.streamer)
         self.gateway.observers.append(self.activity.on_sms)
+
+    def _seed(self) -> dict[str, SimState]:
+        """Seed a fresh fleet, whose data use is simulated from now on."""
+        now = self.clock.now()
+        self.started = now
+        self.usage_from = now
+        return seed_fleet(self.config.sims, self.config.seed, now, self.config.platform)
+
+    def settle_usage(self) -> None:
+        """Let every online SIM use its data for each whole minute gone by.
+
+        Called before any request is answered, so that whatever is read (a
+        quota, the v1 statistics, the truth on the control API) includes the
+        time that passed, skipped ahead or not. Minutes are booked to the day
+        (UTC) they start on.
+        """
+        start = self.usage_from
+        minutes = int((self.clock.now() - start).total_seconds() // 60)
+        if minutes <= 0:
+            return
+        self.usage_from = start + timedelta(minutes=minutes)
+        while minutes > 0:
+            midnight = datetime.combine(
+                start.date() + timedelta(days=1), datetime.min.time(), start.tzinfo
+            )
+            today = min(minutes, -int((start - midnight).total_seconds() // 60))
+            for sim in self.fleet.values():
+                before = sim.data_volume
+                if used := sim.use_data(start.date(), today):
+                    # What the streams report is what was used, every MB of it.
+                    self.activity.on_data(sim, used, before)
+            minutes -= today
+            start += timedelta(minutes=today)
+
+    def usage_truth(self, sim: SimState, since: date | None = None) -> dict[str, Any]:
+        """Tell what a SIM really used, day by day (oldest first), and in all.
+
+        Days before `started` are the seeded history; from then on every MB
+        and SMS is counted as it happens.
+        """
+        days = []
+        total = {"data_mb": 0.0, "sms_mt": 0, "sms_mo": 0}
+        for day in sorted(sim.usage):
+            if since is not None and day < since:
+                continue
+            mt, mo, mb = sim.usage[day]
+            row = {"data_mb": mb, "sms_mt": int(mt), "sms_mo": int(mo)}
+            days.append({"date": day.isoformat(), **row})
+            for key, value in row.items():
+                total[key] += value
+        return {
+            "iccid": sim.iccid,
+            "platform": sim.platform,
+            "started": self.started.isoformat(),
+            "data_volume": sim.data_volume,
+            "sms_volume": sim.sms_volume,
+            "days": days,
+            "total": total,
+        }
+
+    def v1_gone(self, path: str) -> bool:
+        """Whether a v1 path answers 404 because Platform 2.0 has no v1.
+
+        A SIM's v1 calls fail once the SIM is on Platform 2.0; the account's
+        own (limits) only for a pure Platform 2.0 account: a hybrid one still
+        has Platform 1.0 SIMs.
+        """
+        parts = path.strip("/").split("/")  # v1, sims, {iccid|limits|...}, ...
+        if len(parts) >= 3 and parts[1] == "sims" and parts[2].isdigit():
+            sim = self.fleet.get(parts[2])
+            return sim is not None and sim.platform == 2
+        return self.config.platform is PlatformMode.TWO
 
     @property
     def faults(self) -> Faults:
@@ -139,7 +216,7 @@ class Sandbox:
         await self.forwarder.clear()
         await self.streamer.clear()
         self.activity.clear()
-        self.fleet = seed_fleet(self.config.sims, self.config.seed, self.clock.now())
+        self.fleet = self._seed()
         self.tokens.clear()
         self.reset_counters()
         self.api_limit.clear()

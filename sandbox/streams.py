@@ -76,8 +76,6 @@ class StreamSettings:
     """Seconds a POST may take before it counts as failed."""
     usage_interval: float = 900.0
     """Seconds between data-usage slices of online SIMs (1NCE: at most 15 min)."""
-    platform: int = 1
-    """1 or 2, used only when the sandbox's configuration names no platform."""
     max_queued: int = 100_000
     """Records a stream holds at most; the oldest are dropped beyond."""
 
@@ -95,8 +93,6 @@ class StreamSettings:
                 raise ValueError(f"{key} must not be negative")
         if not 1 <= changes.get("batch_size", 1) <= MAX_BATCH:
             raise ValueError(f"batch_size must be 1..{MAX_BATCH}")
-        if changes.get("platform", 1) not in (1, 2):
-            raise ValueError("platform must be 1 or 2")
         if changes.get("max_failures", 1) < 1:
             raise ValueError("max_failures must be at least 1")
         for key, value in changes.items():

@@ -3,7 +3,8 @@
 Run by `scripts/browser_test` with the browser venv's Python (Playwright, see
 requirements_browser.txt) and Debian's Chromium. It starts the develop stack
 (`develop_run.py --serve-for-test`: sandbox + Home Assistant on a throw-away
-config, ports 18123/18765, no 1NCE entry yet) with the test venv's Python,
+config, ports 18123/18765, no 1NCE entry yet; the sandbox plays a Platform
+2.0 account unless `--platform 1` or `hybrid`) with the test venv's Python,
 logs in through Home Assistant's login page as the develop user, and then, in
 Home Assistant's own frontend:
 
@@ -117,7 +118,9 @@ VIEWPORT: Final[ViewportSize] = {"width": 1400, "height": 900}
 class Stack:
     """`develop_run.py --serve-for-test` as a child process."""
 
-    def __init__(self, python: str, ha_port: int, sandbox_port: int) -> None:
+    def __init__(
+        self, python: str, ha_port: int, sandbox_port: int, platform: str
+    ) -> None:
         """Remember how to start it."""
         self.command = [
             python,
@@ -127,6 +130,8 @@ class Stack:
             str(ha_port),
             "--sandbox-port",
             str(sandbox_port),
+            "--platform",
+            platform,
         ]
         self.process: subprocess.Popen[str] | None = None
         self.lines: queue.Queue[str | None] = queue.Queue()
@@ -601,6 +606,12 @@ def main() -> int:
     parser.add_argument("--ha-port", type=int, default=18123)
     parser.add_argument("--sandbox-port", type=int, default=18765)
     parser.add_argument(
+        "--platform",
+        choices=("2", "1", "hybrid"),
+        default="2",
+        help="the sandbox's 1NCE platform (default 2: Platform 2.0)",
+    )
+    parser.add_argument(
         "--attach", action="store_true", help="use a stack already running"
     )
     parser.add_argument(
@@ -612,7 +623,7 @@ def main() -> int:
     base = f"http://127.0.0.1:{args.ha_port}"
     sandbox = f"http://127.0.0.1:{args.sandbox_port}"
     started = time.monotonic()
-    stack = Stack(args.ha_python, args.ha_port, args.sandbox_port)
+    stack = Stack(args.ha_python, args.ha_port, args.sandbox_port, args.platform)
     failures = Failures()
     with terminate_gracefully():
         try:

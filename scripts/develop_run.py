@@ -5,7 +5,8 @@ usage; besides its options, `--serve-for-test` starts both as `--check` does
 but adds no 1NCE entry (the browser adds it through the setup dialog), then
 prints "ready for tests" and serves until SIGTERM (for scripts/browser_test).
 Home Assistant gets ONE_NCE_DEFAULT_API_URL, so the setup dialog offers the
-sandbox's API URL.
+sandbox's API URL. The sandbox plays a Platform 2.0 account unless
+`--platform 1` (or `hybrid`) says otherwise.
 The README's dashboard (dashboards/one_nce.yaml) is served at /one-nce.
 Everything lives under `.develop/` in the repository:
 
@@ -53,6 +54,14 @@ CLIENT_SECRET: Final = "sandbox-secret"
 GARDEN_GATE: Final = "8988228066000000001"
 DASHBOARD: Final = ROOT / "dashboards" / "one_nce.yaml"
 READY: Final = "ready for tests"
+# The values of `python -m sandbox --platform` (the sandbox runs as a child).
+PLATFORMS: Final = ("2", "1", "hybrid")
+DEFAULT_PLATFORM: Final = "2"
+PLATFORM_NOTES: Final = {
+    "2": "v1 answers 404, 18-digit SMS ids, reports name detail.sms.id",
+    "1": "v1 usage and limits, small SMS ids, the old push shapes",
+    "hybrid": "SIMs 1-3 on Platform 1.0, 4-6 on 2.0",
+}
 # Read by the integration's setup form (config_flow.py) for its default API URL.
 DEFAULT_API_URL_ENV: Final = "ONE_NCE_DEFAULT_API_URL"
 START_TIMEOUT: Final = 300.0
@@ -383,11 +392,16 @@ async def run(
                     str(args.sandbox_port),
                     "--delivery-delay",
                     str(args.delivery_delay),
+                    "--platform",
+                    str(args.platform),
                 ],
                 env,
             )
             await wait_for_sandbox(session, sandbox)
-            _log(f"sandbox up on {sandbox} (log: .develop/{log_prefix}sandbox.log)")
+            _log(
+                f"sandbox (Platform {args.platform}) up on {sandbox} "
+                f"(log: .develop/{log_prefix}sandbox.log)"
+            )
             processes.start(
                 "hass",
                 [
@@ -432,7 +446,7 @@ async def run(
                     ok = await extra_check(ha, sandbox, session) and ok
                 _log("check passed" if ok else "check FAILED")
                 return 0 if ok else 1
-            _print_guide(ha_base, sandbox, args.delivery_delay)
+            _print_guide(ha_base, sandbox, args.delivery_delay, args.platform)
             return await serve(processes)
     except asyncio.CancelledError:  # Ctrl-C or SIGTERM
         return 0 if not args.check else 130
@@ -445,13 +459,14 @@ async def run(
         processes.stop()
 
 
-def _print_guide(ha_base: str, sandbox: str, delay: float) -> None:
+def _print_guide(ha_base: str, sandbox: str, delay: float, platform: str) -> None:
     sandbox_cli = f"cd {ROOT} && {Path(sys.executable).relative_to(ROOT, walk_up=True)} -m sandbox --sandbox {sandbox}"
     print(
         f"""
   Home Assistant  {ha_base}   (user {USERNAME!r}, password {PASSWORD!r})
   1NCE dashboard  {ha_base}/one-nce   (dashboards/one_nce.yaml, see README)
   1NCE sandbox    {sandbox}/management-api   control: {sandbox}/_sandbox
+                  Platform {platform} account ({PLATFORM_NOTES.get(platform, "")})
 
   See the SIMs:   Settings > Devices & services > 1NCE (6 SIMs: plenty of SMS,
                   under 20 %, none left, disabled, offline, unlabelled)
@@ -462,6 +477,8 @@ def _print_guide(ha_base: str, sandbox: str, delay: float) -> None:
   Receive an SMS: {sandbox_cli} send-mo {GARDEN_GATE} "Hello"
                   (the SIM's "Incoming SMS" event entity; event one_nce_sms_received)
   Misbehave:      {sandbox_cli} faults error_rate=0.3 latency=1
+  The truth:      curl {sandbox}/_sandbox/usage/{GARDEN_GATE}
+                  (what the SIM really used per day: data MB, MT and MO SMS)
 
   Ctrl-C stops both. Logs: .develop/hass.log, .develop/sandbox.log
 """,
@@ -484,6 +501,13 @@ def main() -> int:
     parser.add_argument("--ha-port", type=int)
     parser.add_argument("--sandbox-port", type=int)
     parser.add_argument("--delivery-delay", type=float, default=2.0)
+    parser.add_argument(
+        "--platform",
+        choices=PLATFORMS,
+        default=DEFAULT_PLATFORM,
+        help="the sandbox's 1NCE platform: 2 (default), 1 (v1 and the old "
+        "shapes) or hybrid (first half of the SIMs 1.0, the rest 2.0)",
+    )
     args = parser.parse_args()
     # --check runs beside a developer's instance: its own ports, its own config.
     throwaway = args.check or args.serve_for_test

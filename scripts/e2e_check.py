@@ -6,14 +6,18 @@ newest pytest-homeassistant-custom-component cannot load under it) and the
 Python 3.14 of scripts/py314:
 
     python scripts/e2e_check.py [--ha-port N] [--sandbox-port N]
+                                [--platform 2|1|hybrid ...]
 
 Without ports it asks the system for two free ones, so it runs beside other
-Home Assistants and sandboxes on the same machine. It
+Home Assistants and sandboxes on the same machine. It runs everything below
+once per 1NCE platform the sandbox plays: Platform 2.0 first, then 1.0
+(`--platform`, repeatable, picks others), saying which it runs. For each it
 
 1. starts the develop stack of scripts/develop_run.py in a throw-away config
-   (.develop/e2e/): the sandbox, Home Assistant onboarded, the 1NCE entry added
-   through the config flow against the sandbox, its forwarder pushing to Home
-   Assistant; logs in .develop/e2e-hass.log and .develop/e2e-sandbox.log;
+   (.develop/e2e-platform<P>/): the sandbox, Home Assistant onboarded, the
+   1NCE entry added through the config flow against the sandbox, its
+   forwarder pushing to Home Assistant; logs in
+   .develop/e2e-platform<P>-hass.log and .develop/e2e-platform<P>-sandbox.log;
 2. runs the develop check (what `scripts/develop --check` proves: the devices,
    an SMS volume, an SMS and its delivery report, a two-part MO SMS and its
    event);
@@ -33,8 +37,8 @@ Home Assistants and sandboxes on the same machine. It
    start for every custom integration; it says nothing about this one.
 
 It prints the Home Assistant version it ran (installed and as the running
-server reports it), each check, the log verdict and the time taken, and exits
-0 if everything passed, 1 if not.
+server reports it), each check, the log verdict and the time taken, per
+platform, and exits 0 if everything passed on every platform, 1 if not.
 """
 
 from __future__ import annotations
@@ -59,9 +63,10 @@ from develop_ha import DOMAIN, HomeAssistant, HomeAssistantError, Websocket
 import develop_run
 
 ROOT: Final = Path(__file__).resolve().parents[1]
-CONFIG_DIR: Final = develop_run.DEVELOP / "e2e"
-LOG_PREFIX: Final = "e2e-"
-HASS_LOG: Final = develop_run.DEVELOP / f"{LOG_PREFIX}hass.log"
+# The platforms the sandbox plays, in the order they run unless told.
+PLATFORMS: Final = ("2", "1")
+PLATFORM_NAMES: Final = {"2": "Platform 2.0", "1": "Platform 1.0", "hybrid": "hybrid"}
+GOOD: Final = {"checks": "passed", "log": "clean"}
 BLUEPRINTS: Final = ROOT / "blueprints"
 RESULT: Final = "e2e_blueprint_result"
 # The sandbox's seeded fleet (sandbox/fleet.py), as in tests/blueprint_common.py.
@@ -104,16 +109,43 @@ def free_port() -> int:
         return port
 
 
-def prepare_config(ha_port: int) -> None:
+@dataclass(frozen=True)
+class Run:
+    """Where one platform's run keeps its config and logs."""
+
+    platform: str
+
+    @property
+    def name(self) -> str:
+        """How the output names the platform."""
+        return PLATFORM_NAMES[self.platform]
+
+    @property
+    def log_prefix(self) -> str:
+        """The stack's logs are .develop/<prefix>hass.log and ...sandbox.log."""
+        return f"e2e-platform{self.platform}-"
+
+    @property
+    def config_dir(self) -> Path:
+        """Home Assistant's throw-away config for this run."""
+        return develop_run.DEVELOP / f"e2e-platform{self.platform}"
+
+    @property
+    def hass_log(self) -> Path:
+        """Home Assistant's log of this run."""
+        return develop_run.DEVELOP / f"{self.log_prefix}hass.log"
+
+
+def prepare_config(config_dir: Path, ha_port: int) -> None:
     """Write the develop config, plus automations from a file and our blueprints."""
-    develop_run.prepare_config(CONFIG_DIR, ha_port, fresh=True)
-    with (CONFIG_DIR / "configuration.yaml").open("a", encoding="utf-8") as config:
+    develop_run.prepare_config(config_dir, ha_port, fresh=True)
+    with (config_dir / "configuration.yaml").open("a", encoding="utf-8") as config:
         config.write(
             "\n# scripts/e2e_check.py: automations as the automation editor "
             "writes them.\nautomation: !include automations.yaml\n"
         )
-    (CONFIG_DIR / "automations.yaml").write_text("[]\n", encoding="utf-8")
-    shutil.copytree(BLUEPRINTS, CONFIG_DIR / "blueprints", dirs_exist_ok=True)
+    (config_dir / "automations.yaml").write_text("[]\n", encoding="utf-8")
+    shutil.copytree(BLUEPRINTS, config_dir / "blueprints", dirs_exist_ok=True)
 
 
 # --- the blueprints ------------------------------------------------------------
@@ -140,6 +172,7 @@ class Blueprints:
     devices: dict[str, str]
     entities: dict[str, str]
     failures: list[str]
+    hass_log: Path
 
     def verdict(self, ok: bool, what: str) -> None:
         """Print one check's outcome and remember failures."""
@@ -172,7 +205,7 @@ class Blueprints:
             if states.get(entity_id, {}).get("state") == "on":
                 return
             await asyncio.sleep(0.2)
-        raise TimeoutError(f"{entity_id} did not turn on; see {HASS_LOG.name}")
+        raise TimeoutError(f"{entity_id} did not turn on; see {self.hass_log.name}")
 
     async def result(
         self, since: int, automation: str, kind: str | None = None, within: float = WAIT
@@ -490,8 +523,19 @@ class Blueprints:
         )
 
 
+def blueprint_check(hass_log: Path) -> develop_run.ExtraCheck:
+    """Build the check run after the develop check: blueprints, then flows."""
+
+    async def check(
+        ha: HomeAssistant, sandbox: str, session: aiohttp.ClientSession
+    ) -> bool:
+        return await run_blueprints(ha, sandbox, session, hass_log)
+
+    return check
+
+
 async def run_blueprints(
-    ha: HomeAssistant, sandbox: str, session: aiohttp.ClientSession
+    ha: HomeAssistant, sandbox: str, session: aiohttp.ClientSession, hass_log: Path
 ) -> bool:
     """Set up, trigger and check automations from each blueprint; then the flows."""
     config = await ha.async_api("GET", "/api/config")
@@ -511,7 +555,7 @@ async def run_blueprints(
         }
         for event_type in (RESULT, "one_nce_sms_received"):
             await ws.command(type="subscribe_events", event_type=event_type)
-        checks = Blueprints(ha, ws, session, sandbox, devices, entities, [])
+        checks = Blueprints(ha, ws, session, sandbox, devices, entities, [], hass_log)
         for part in (checks.wake, checks.low_volume, checks.forward, checks.flows):
             try:
                 await part()
@@ -572,13 +616,13 @@ def scan(text: str) -> tuple[list[str], list[str], list[str]]:
     return failing, allowed, others
 
 
-def report_log() -> bool:
+def report_log(hass_log: Path) -> bool:
     """Print the log verdict; True if clean."""
-    if not HASS_LOG.exists():
-        _log(f"log: {HASS_LOG.relative_to(ROOT)} is missing")
+    if not hass_log.exists():
+        _log(f"log: {hass_log.relative_to(ROOT)} is missing")
         return False
     failing, allowed, others = scan(
-        HASS_LOG.read_text(encoding="utf-8", errors="replace")
+        hass_log.read_text(encoding="utf-8", errors="replace")
     )
     for record in allowed:
         _log(f"log: allowed: {record.splitlines()[0]}")
@@ -599,32 +643,29 @@ def report_log() -> bool:
     _log(
         f"log: {len(failing)} warning(s), error(s) or deprecation(s) about {DOMAIN}, "
         f"{len(allowed)} allowed line(s), {len(others)} other warning(s) "
-        f"(see {HASS_LOG.relative_to(ROOT)})"
+        f"(see {hass_log.relative_to(ROOT)})"
     )
     return not failing and len(allowed) == len(ALLOWED)
 
 
-def main() -> int:
-    """Run the stack with both checks, then judge the log."""
-    started = time.monotonic()
-    parser = argparse.ArgumentParser(prog="scripts/e2e_check.py")
-    parser.add_argument("--ha-port", type=int, help="default: a free port")
-    parser.add_argument("--sandbox-port", type=int, help="default: a free port")
-    args = parser.parse_args()
+def run_platform(
+    run: Run, args: argparse.Namespace, deps: Path
+) -> dict[str, str] | None:
+    """Run the stack on one platform with both checks, then judge its log.
+
+    Returns the verdicts, or None when the ports were taken.
+    """
     ha_port = args.ha_port or free_port()
     sandbox_port = args.sandbox_port or free_port()
     _log(
-        f"homeassistant {version('homeassistant')} on Python "
-        f"{sys.version.split()[0]}; Home Assistant on port {ha_port}, "
-        f"sandbox on port {sandbox_port}"
+        f"=== {run.name} (sandbox --platform {run.platform}): Home Assistant on "
+        f"port {ha_port}, sandbox on port {sandbox_port}"
     )
     for port in (ha_port, sandbox_port):
         if not develop_run.port_free(port):
             _log(f"port {port} on 127.0.0.1 is in use; pick another with --*-port")
-            return 1
-    develop_run.DEVELOP.mkdir(exist_ok=True)
-    deps = develop_run.frontend_deps()
-    prepare_config(ha_port)
+            return None
+    prepare_config(run.config_dir, ha_port)
     stack = argparse.Namespace(
         check=True,
         serve_for_test=False,
@@ -632,33 +673,75 @@ def main() -> int:
         ha_port=ha_port,
         sandbox_port=sandbox_port,
         delivery_delay=2.0,
+        platform=run.platform,
     )
     checks_ok = (
         asyncio.run(
             develop_run.run(
                 stack,
                 deps,
-                CONFIG_DIR,
-                extra_check=run_blueprints,
-                log_prefix=LOG_PREFIX,
+                run.config_dir,
+                extra_check=blueprint_check(run.hass_log),
+                log_prefix=run.log_prefix,
             )
         )
         == 0
     )
-    log_ok = report_log()
-    verdict = "passed" if checks_ok and log_ok else "FAILED"
+    log_ok = report_log(run.hass_log)
+    _log(
+        f"{run.name}: checks {'passed' if checks_ok else 'FAILED'}, "
+        f"log {'clean' if log_ok else 'FAILED'}"
+    )
+    return {
+        "checks": "passed" if checks_ok else "FAILED",
+        "log": "clean" if log_ok else "FAILED",
+    }
+
+
+def main() -> int:
+    """Run the stack with both checks on each platform, then judge the logs."""
+    started = time.monotonic()
+    parser = argparse.ArgumentParser(prog="scripts/e2e_check.py")
+    parser.add_argument("--ha-port", type=int, help="default: a free port")
+    parser.add_argument("--sandbox-port", type=int, help="default: a free port")
+    parser.add_argument(
+        "--platform",
+        action="append",
+        choices=list(PLATFORM_NAMES),
+        help="the sandbox's 1NCE platform; repeat for several (default: 2, then 1)",
+    )
+    args = parser.parse_args()
+    runs = [Run(platform) for platform in args.platform or PLATFORMS]
+    _log(
+        f"homeassistant {version('homeassistant')} on Python "
+        f"{sys.version.split()[0]}; platforms: " + ", ".join(run.name for run in runs)
+    )
+    develop_run.DEVELOP.mkdir(exist_ok=True)
+    deps = develop_run.frontend_deps()
+    verdicts: dict[str, dict[str, str] | None] = {}
+    for run in runs:
+        verdicts[run.name] = run_platform(run, args, deps)
+    passed = {name: verdict == GOOD for name, verdict in verdicts.items()}
     _log(
         json.dumps(
             {
                 "homeassistant": version("homeassistant"),
-                "checks": "passed" if checks_ok else "FAILED",
-                "log": "clean" if log_ok else "FAILED",
+                "platforms": {
+                    name: verdict or "ports in use"
+                    for name, verdict in verdicts.items()
+                },
                 "seconds": round(time.monotonic() - started),
             }
         )
     )
-    _log(f"end-to-end on Home Assistant {version('homeassistant')} {verdict}")
-    return 0 if checks_ok and log_ok else 1
+    _log(
+        f"end-to-end on Home Assistant {version('homeassistant')}: "
+        + ", ".join(
+            f"{name} {'passed' if ok else 'FAILED'}" for name, ok in passed.items()
+        )
+    )
+    ok = all(passed.values())
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -2,12 +2,15 @@
 
 The integration talks to the sandbox's management API over real HTTP, and the
 sandbox's forwarder pushes to Home Assistant's own HTTP server, so a blueprint
-runs end to end the way it would for a user.
+runs end to end the way it would for a user. `running_sandbox(platform)`
+starts one on Platform 1.0, 2.0 or a hybrid account.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +19,14 @@ from aiohttp.test_utils import TestServer
 
 from custom_components.one_nce.const import DOMAIN
 from homeassistant.core import Event, HomeAssistant, ServiceCall, callback
-from sandbox import API_PREFIX, CONTROL_PREFIX
+from sandbox import (
+    API_PREFIX,
+    CONTROL_PREFIX,
+    SANDBOX,
+    PlatformMode,
+    SandboxConfig,
+    create_app,
+)
 
 from .conftest import find_device
 
@@ -37,6 +47,11 @@ class SandboxControl:
     def api_url(self) -> str:
         """What the entry's API URL is set to."""
         return str(self.server.make_url(API_PREFIX))
+
+    @property
+    def platform(self) -> PlatformMode:
+        """The platform the sandbox's account is on."""
+        return self.server.app[SANDBOX].config.platform
 
     async def _call(self, method: str, path: str, body: Any = None) -> Any:
         url = self.server.make_url(f"{CONTROL_PREFIX}{path}")
@@ -60,6 +75,39 @@ class SandboxControl:
         """Every SMS the sandbox's gateway holds, newest first."""
         result: list[dict[str, Any]] = await self._call("GET", "/sms")
         return result
+
+    async def usage_truth(self, iccid: str, since: str | None = None) -> Any:
+        """What the SIM really used per day (data MB, MT and MO SMS), and in all."""
+        query = f"?since={since}" if since else ""
+        return await self._call("GET", f"/usage/{iccid}{query}")
+
+    async def advance(self, seconds: float) -> None:
+        """Skip the sandbox's clock: data use, deliveries and retries move on."""
+        await self._call("POST", "/time/advance", {"seconds": seconds})
+
+
+@asynccontextmanager
+async def running_sandbox(
+    platform: PlatformMode = PlatformMode.ONE, **config: Any
+) -> AsyncIterator[SandboxControl]:
+    """A sandbox on 127.0.0.1 whose SMS reach their outcome within 0.2 s.
+
+    `platform` picks the account's kind (Platform 1.0, 2.0, hybrid); other
+    keywords go to `SandboxConfig`.
+    """
+    fast: dict[str, Any] = {
+        "delivery_delay": 0.2,
+        "retry_initial": 0.05,
+        "retry_max_gap": 0.2,
+    }
+    app = create_app(SandboxConfig(platform=platform, **(fast | config)))
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as session:
+            yield SandboxControl(server, session)
+    finally:
+        await server.close()
 
 
 @dataclass

@@ -160,6 +160,38 @@ def basic_auth(client_id: str, client_secret: str) -> str:
     return f"Basic {token}"
 
 
+async def bearer(running: Running, session: aiohttp.ClientSession) -> str:
+    """An Authorization header with a fresh token, for requests made by hand."""
+    async with session.post(
+        f"{running.api_url}/oauth/token",
+        json={"grant_type": "client_credentials"},
+        headers={"Authorization": basic_auth(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)},
+    ) as response:
+        return f"Bearer {(await response.json())['access_token']}"
+
+
+async def truth(
+    running: Running, session: aiohttp.ClientSession, iccid: str, **query: str
+) -> dict[str, Any]:
+    """What the sandbox says the SIM really used (`GET /_sandbox/usage/{iccid}`)."""
+    async with session.get(
+        f"{running.base}/_sandbox/usage/{iccid}", params=query
+    ) as response:
+        assert response.status == 200, await response.text()
+        result: dict[str, Any] = await response.json()
+        return result
+
+
+async def advance(
+    running: Running, session: aiohttp.ClientSession, seconds: float
+) -> None:
+    """Skip the sandbox's clock ahead through its control API."""
+    async with session.post(
+        f"{running.base}/_sandbox/time/advance", json={"seconds": seconds}
+    ) as response:
+        assert response.status == 200
+
+
 async def wait_until(predicate: Callable[[], bool], within: float = 5.0) -> None:
     """Poll a condition on the sandbox's state (cheap: no request is made)."""
     for _ in range(int(within / 0.01)):

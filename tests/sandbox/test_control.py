@@ -21,7 +21,7 @@ from custom_components.one_nce.api import (
 )
 from custom_components.one_nce.api.forwarder import parse_mo_sms
 
-from .conftest import Receiver, Running, basic_auth
+from .conftest import Receiver, Running, bearer
 
 GATE = "8988228066000000001"
 ROOT = Path(__file__).parents[2]
@@ -30,20 +30,11 @@ Start = Callable[..., Any]
 MakeClient = Callable[..., OneNceClient]
 
 
-async def _bearer(running: Running, session: aiohttp.ClientSession) -> str:
-    async with session.post(
-        f"{running.api_url}/oauth/token",
-        json={"grant_type": "client_credentials"},
-        headers={"Authorization": basic_auth("sandbox-client", "sandbox-secret")},
-    ) as response:
-        return f"Bearer {(await response.json())['access_token']}"
-
-
 async def test_eleventh_request_in_a_second_gets_429_with_retry_after(
     start_sandbox: Start, session: aiohttp.ClientSession
 ) -> None:
     running: Running = await start_sandbox()
-    headers = {"Authorization": await _bearer(running, session)}
+    headers = {"Authorization": await bearer(running, session)}
     answers = []
     for _ in range(11):
         async with session.get(

@@ -25,6 +25,7 @@ import pytest
 from custom_components.one_nce.api import ConnectivityStatus, OneNceClient
 from sandbox.__main__ import _INJECTABLE
 from sandbox.activity import INJECTABLE, SLICE_MIN_MIB
+from sandbox.config import PlatformMode
 
 from .conftest import Running, wait_until
 
@@ -85,9 +86,9 @@ async def stream_receiver(socket_enabled: None) -> AsyncGenerator[StreamReceiver
     await server.close()
 
 
-async def _sandbox(start_sandbox: Start, **settings: Any) -> Running:
+async def _sandbox(start_sandbox: Start, platform: int = 1, **settings: Any) -> Running:
     """A sandbox whose streams send only when flushed (unless told otherwise)."""
-    running: Running = await start_sandbox()
+    running: Running = await start_sandbox(platform=PlatformMode(str(platform)))
     running.state.streamer.settings.update(
         {"flush_interval": 3600, "retry_initial": 3600, **settings}
     )
