@@ -46,6 +46,8 @@ class OneNceEntry:
     client_secret: str
     api_url: str
     forwarder_secret: str
+    streamer_password: str | None = None
+    """The Data Streamer's password; None leaves it to the entry's migration."""
 
 
 def write_config(
@@ -102,18 +104,22 @@ def write_config(
     )
     storage = config / ".storage"
     storage.mkdir()
+    data = {
+        "client_id": entry.client_id,
+        "client_secret": entry.client_secret,
+        "api_url": entry.api_url,
+        "forwarder_secret": entry.forwarder_secret,
+    }
+    if entry.streamer_password is not None:
+        # An entry of 1.2 has its Data Streamer credential (1.1 gets one made).
+        data["streamer_password"] = entry.streamer_password
     stored = {
         "entry_id": entry.entry_id,
         "version": 1,
-        "minor_version": 1,
+        "minor_version": 1 if entry.streamer_password is None else 2,
         "domain": "one_nce",
         "title": entry.title,
-        "data": {
-            "client_id": entry.client_id,
-            "client_secret": entry.client_secret,
-            "api_url": entry.api_url,
-            "forwarder_secret": entry.forwarder_secret,
-        },
+        "data": data,
         "options": {},
         "source": "user",
         "unique_id": entry.client_id,

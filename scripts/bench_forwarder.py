@@ -30,7 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 import contextlib
 from dataclasses import dataclass, field
 import json
@@ -159,8 +159,12 @@ def process_cpu(pid: int | None) -> float:
 # --- the stub of 1NCE ----------------------------------------------------------
 
 
-def stub_app() -> web.Application:
-    """Just enough of 1NCE's API for the entry to load; everything else 404."""
+def stub_app(sims: Sequence[dict[str, Any]] | None = None) -> web.Application:
+    """Just enough of 1NCE's API for the entry to load; everything else 404.
+
+    `sims` is the SIM list as `GET /v2/sims` answers it (one page, at most
+    100); by default one SIM, `ICCID`.
+    """
     sim = {
         "iccid": ICCID,
         "imsi": "901405100000001",
@@ -187,9 +191,11 @@ def stub_app() -> web.Application:
             }
         )
 
-    async def sims(_request: web.Request) -> web.Response:
+    listed = list(sims) if sims is not None else [sim]
+
+    async def sim_list(_request: web.Request) -> web.Response:
         return web.json_response(
-            [sim], headers={"X-Total-Pages": "1", "X-Total-Count": "1"}
+            listed, headers={"X-Total-Pages": "1", "X-Total-Count": str(len(listed))}
         )
 
     async def empty_object(_request: web.Request) -> web.Response:
@@ -206,7 +212,7 @@ def stub_app() -> web.Application:
 
     app = web.Application()
     app.router.add_post("/oauth/token", token)
-    app.router.add_get("/v2/sims", sims)
+    app.router.add_get("/v2/sims", sim_list)
     app.router.add_get("/v2/sims/{iccid}/quota/{kind}", empty_object)
     app.router.add_get("/v2/sims/{iccid}/status", status)
     app.router.add_get("/v2/sims/{iccid}/sms", empty_list)
@@ -217,9 +223,11 @@ def stub_app() -> web.Application:
 
 
 @contextlib.asynccontextmanager
-async def running_stub() -> AsyncIterator[str]:
-    """Serve the stub on a free port; yield its base URL."""
-    runner = web.AppRunner(stub_app(), access_log=None)
+async def running_stub(
+    sims: Sequence[dict[str, Any]] | None = None,
+) -> AsyncIterator[str]:
+    """Serve the stub (listing `sims`, see `stub_app`) on a free port; yield its URL."""
+    runner = web.AppRunner(stub_app(sims), access_log=None)
     await runner.setup()
     port = free_port()
     site = web.TCPSite(runner, "127.0.0.1", port)
@@ -257,6 +265,46 @@ def write_bench_config(
         ),
         repo=repo,
     )
+
+
+def start_home_assistant(
+    python: str, config: Path, log: Path, profile: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """Start `python -m homeassistant` on `config`, its output to `log`.
+
+    With `profile`, under cProfile, its stats written there at the end. The
+    process leads a session of its own: `stop_home_assistant` ends it all.
+    """
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [
+                python,
+                *(["-m", "cProfile", "-o", str(profile)] * bool(profile)),
+                "-m",
+                "homeassistant",
+                "-c",
+                str(config),
+                "--skip-pip",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            # Not the repository: its `custom_components` package would hide
+            # the configuration's.
+            cwd=config,
+            start_new_session=True,
+        )
+
+
+def stop_home_assistant(process: subprocess.Popen[bytes]) -> None:
+    """End Home Assistant started by `start_home_assistant`, if still running."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 async def wait_until_ready(
@@ -319,13 +367,15 @@ async def drive(
     run: Run,
     *,
     pid: int | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> None:
     """Send `bodies` with `concurrency` requests in flight; add to `run`.
 
-    With `pid`, the CPU time that process used meanwhile is added too.
+    With `pid`, the CPU time that process used meanwhile is added too;
+    `headers` are sent besides the JSON content type.
     """
     pending = iter(bodies)
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", **(headers or {})}
 
     async def worker() -> None:
         for body in pending:
@@ -399,27 +449,7 @@ async def bench(args: argparse.Namespace) -> int:
     try:
         async with running_stub() as api_url:
             write_bench_config(config, args.repo, api_url, port, secret)
-            with log.open("wb") as out:
-                process = subprocess.Popen(  # noqa: ASYNC220  # started once
-                    [
-                        args.python,
-                        *(
-                            ["-m", "cProfile", "-o", str(args.profile)]
-                            * bool(args.profile)
-                        ),
-                        "-m",
-                        "homeassistant",
-                        "-c",
-                        str(config),
-                        "--skip-pip",
-                    ],
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    # Not the repository: its `custom_components` package would
-                    # hide the configuration's.
-                    cwd=config,
-                    start_new_session=True,
-                )
+            process = start_home_assistant(args.python, config, log, args.profile)
             connector = aiohttp.TCPConnector(limit=args.concurrency)
             async with aiohttp.ClientSession(connector=connector) as session:
                 print(f"Home Assistant starting (config {config}) ...", flush=True)
@@ -482,13 +512,8 @@ async def bench(args: argparse.Namespace) -> int:
             return 1
         return 0 if ratio >= TARGET_RATIO or not args.strict else 1
     finally:
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        if process is not None:
+            stop_home_assistant(process)
         if args.keep:
             print(f"kept {config}")
         else:
