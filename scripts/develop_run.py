@@ -49,6 +49,7 @@ from develop_ha import (
     streamer_credential,
 )
 from develop_streamer import (
+    CAMPER_VAN,
     USAGE_INTERVAL,
     both_channels_done,
     check_streamer,
@@ -554,6 +555,13 @@ def _print_guide(ha_base: str, sandbox: str, delay: float, platform: str) -> Non
                   Events can listen to one_nce_delivery_report.
   Receive an SMS: {sandbox_cli} send-mo {GARDEN_GATE} "Hello"
                   (the SIM's "Incoming SMS" event entity; event one_nce_sms_received)
+  Network events: {sandbox_cli} inject attach {CAMPER_VAN}
+                  (the offline camper van attaches: its "Network event" entity;
+                  event one_nce_network_event; also detach, quota-used-up, ...)
+  Data Streamer:  {sandbox_cli} streams
+                  (a Usage and an Event stream to Home Assistant, as in 1NCE's
+                  Portal; data use sliced every {USAGE_INTERVAL} s; the account's
+                  "Data Streamer: records received" counts what arrives)
   Misbehave:      {sandbox_cli} faults error_rate=0.3 latency=1
   The truth:      curl {sandbox}/_sandbox/usage/{GARDEN_GATE}
                   (what the SIM really used per day: data MB, MT and MO SMS)
