@@ -9,6 +9,7 @@ here works for a person clicking through the UI.
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 import itertools
@@ -21,6 +22,8 @@ import aiohttp
 USERNAME: Final = "dev"
 PASSWORD: Final = "dev-password-1nce"
 DOMAIN: Final = "one_nce"
+# The Data Streamer credential's user name (const.STREAMER_USERNAME).
+STREAMER_USERNAME: Final = "one_nce"
 # What Home Assistant's onboarding sets up on its own (core_config step).
 ONBOARDING_EXTRAS: Final = frozenset(
     {"google_translate", "met", "radio_browser", "shopping_list"}
@@ -284,31 +287,44 @@ class Websocket:
         self._reader.cancel()
 
 
+def _stored_data(config_dir: Path, entry_id: str) -> dict[str, Any]:
+    """Read an entry's data as Home Assistant stored it ({} if not (yet) there)."""
+    path = config_dir / ".storage" / "core.config_entries"
+    if not path.exists():
+        return {}
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    for entry in stored["data"]["entries"]:
+        if entry["entry_id"] == entry_id:
+            data: dict[str, Any] = entry["data"]
+            return data
+    return {}
+
+
 def forwarder_secret(config_dir: Path, entry_id: str) -> str | None:
     """Read an entry's forwarder secret from Home Assistant's storage.
 
     Only for an entry from an earlier run: a new entry's flow result already
     names its forwarder URL, whose last segment is the secret.
     """
-    path = config_dir / ".storage" / "core.config_entries"
-    if not path.exists():
+    secret = _stored_data(config_dir, entry_id).get("forwarder_secret")
+    return str(secret) if secret else None
+
+
+def streamer_credential(config_dir: Path, entry_id: str) -> str | None:
+    """Read an entry's Data Streamer credential (the Portal's "Basic Auth Header").
+
+    Only for an entry from an earlier run (a new entry's flow result shows
+    it): base64 of `one_nce:<password>`, the password kept in the entry's
+    data. An entry of a release before the Data Streamer gets its password
+    when it first loads, so it may take a moment to appear.
+    """
+    password = _stored_data(config_dir, entry_id).get("streamer_password")
+    if not password:
         return None
-    stored = json.loads(path.read_text(encoding="utf-8"))
-    for entry in stored["data"]["entries"]:
-        if entry["entry_id"] == entry_id:
-            secret = entry["data"].get("forwarder_secret")
-            return str(secret) if secret else None
-    return None
+    return base64.b64encode(f"{STREAMER_USERNAME}:{password}".encode()).decode()
 
 
 def stored_api_url(config_dir: Path, entry_id: str) -> str | None:
     """Read the API URL an existing entry uses."""
-    path = config_dir / ".storage" / "core.config_entries"
-    if not path.exists():
-        return None
-    stored = json.loads(path.read_text(encoding="utf-8"))
-    for entry in stored["data"]["entries"]:
-        if entry["entry_id"] == entry_id:
-            url = entry["data"].get("api_url")
-            return str(url) if url else None
-    return None
+    url = _stored_data(config_dir, entry_id).get("api_url")
+    return str(url) if url else None

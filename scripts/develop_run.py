@@ -24,6 +24,7 @@ import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from dataclasses import dataclass
 import importlib.util
 import json
 import os
@@ -45,6 +46,15 @@ from develop_ha import (
     Websocket,
     forwarder_secret,
     stored_api_url,
+    streamer_credential,
+)
+from develop_streamer import (
+    CAMPER_VAN,
+    USAGE_INTERVAL,
+    both_channels_done,
+    check_streamer,
+    connect_streams,
+    event_stream,
 )
 
 ROOT: Final = Path(__file__).resolve().parents[1]
@@ -228,30 +238,59 @@ async def wait_for_sandbox(session: aiohttp.ClientSession, base: str) -> None:
     raise HomeAssistantError("the sandbox did not start; see its log in .develop/")
 
 
-async def wire_up(
-    ha: HomeAssistant, config_dir: Path, api_url: str
-) -> tuple[str, bool]:
-    """Make sure one 1NCE entry uses this sandbox; return its secret and if new."""
+@dataclass(frozen=True)
+class Wiring:
+    """What 1NCE is told about an entry: the forwarder's secret, the streamer's credential."""
+
+    secret: str
+    credential: str
+    new: bool
+
+
+async def _stored(read: Callable[[], str | None], what: str) -> str:
+    """Wait for a value Home Assistant writes to its storage within a few seconds."""
+    for _ in range(30):
+        if value := read():
+            return value
+        await asyncio.sleep(0.5)
+    raise HomeAssistantError(f"could not learn the entry's {what}")
+
+
+async def wire_up(ha: HomeAssistant, config_dir: Path, api_url: str) -> Wiring:
+    """Make sure one 1NCE entry uses this sandbox; return what 1NCE needs of it.
+
+    A new entry's flow result shows the forwarder URL and the Data Streamer's
+    Basic Auth Header (what the user copies into 1NCE's Portal); an entry of
+    an earlier run has them in Home Assistant's storage.
+    """
     for entry in await ha.async_entries():
-        if stored_api_url(config_dir, entry["entry_id"]) == api_url and (
-            secret := forwarder_secret(config_dir, entry["entry_id"])
+        entry_id = entry["entry_id"]
+        if stored_api_url(config_dir, entry_id) == api_url and (
+            secret := forwarder_secret(config_dir, entry_id)
         ):
-            return secret, False
+            credential = await _stored(
+                lambda: streamer_credential(config_dir, entry_id),  # noqa: B023
+                "Data Streamer credential",
+            )
+            return Wiring(secret, credential, new=False)
         _log(f"removing entry {entry['title']!r}: it uses another API URL")
-        await ha.async_remove_entry(entry["entry_id"])
+        await ha.async_remove_entry(entry_id)
     result = await ha.async_add_entry(CLIENT_ID, CLIENT_SECRET, api_url)
-    url = (result.get("description_placeholders") or {}).get("forwarder_url", "")
-    secret = url.rstrip("/").rsplit("/", 1)[-1]
+    entry_id = result["result"]["entry_id"]
+    shown = result.get("description_placeholders") or {}
+    secret = str(shown.get("forwarder_url", "")).rstrip("/").rsplit("/", 1)[-1]
+    credential = str(shown.get("streamer_credential", ""))
+    # Else from the stored entry: HA writes it within a second or two.
     if not secret:
-        # Fall back to the stored entry: HA writes it within a second or two.
-        entry_id = result["result"]["entry_id"]
-        for _ in range(30):
-            if secret := forwarder_secret(config_dir, entry_id) or "":
-                break
-            await asyncio.sleep(0.5)
-    if not secret:
-        raise HomeAssistantError("could not learn the new entry's forwarder secret")
-    return secret, True
+        secret = await _stored(
+            lambda: forwarder_secret(config_dir, entry_id), "forwarder secret"
+        )
+    if not credential:
+        credential = await _stored(
+            lambda: streamer_credential(config_dir, entry_id),
+            "Data Streamer credential",
+        )
+    return Wiring(secret, credential, new=True)
 
 
 async def check(
@@ -301,6 +340,9 @@ async def check(
         verdict(status == "delivered", f"delivery report event: {status}")
 
         text = "Pump started. " * 14  # 196 characters: two parts, one message
+        # Platform 2.0 streams each part as an SMS event besides the forwarder's push.
+        streams_it = await _platform_of(session, sandbox, GARDEN_GATE) == 2
+        acknowledged = (await event_stream(session, sandbox))["records_acknowledged"]
         async with session.post(
             f"{sandbox}/_sandbox/mo", json={"iccid": GARDEN_GATE, "text": text}
         ) as response:
@@ -314,6 +356,23 @@ async def check(
             lambda data: data.get("text") == text,
         )
         verdict(received is not None, "one_nce_sms_received event with the whole text")
+        done = await both_channels_done(
+            session,
+            sandbox,
+            acknowledged_before=acknowledged,
+            streamed=int(injected.get("parts", 0)) if streams_it else 0,
+        )
+        fired = sum(
+            event["event_type"] == "one_nce_sms_received"
+            and event["data"].get("text") == text
+            for event in ws.events
+        )
+        verdict(
+            done and fired == 1,
+            "the MO SMS, pushed by the forwarder"
+            + (" and streamed as SMS events" if streams_it else "")
+            + f", fired one_nce_sms_received {fired} time(s)",
+        )
         await asyncio.sleep(1)
         states = await ha.async_states()
         event_id = ours.get(f"{GARDEN_GATE}_incoming_sms", "")
@@ -322,8 +381,21 @@ async def check(
             event_state not in (None, "unknown", "unavailable"),
             f"{event_id} = {event_state}",
         )
+        await check_streamer(ha, sandbox, session, ws, ours, verdict=verdict)
         await ws.close()
     return not failures
+
+
+async def _platform_of(
+    session: aiohttp.ClientSession, sandbox: str, iccid: str
+) -> int | None:
+    """Ask the sandbox which platform (1 or 2) a SIM is on."""
+    async with session.get(f"{sandbox}/_sandbox") as response:
+        response.raise_for_status()
+        summary = await response.json()
+    return next(
+        (sim["platform"] for sim in summary["sims"] if sim["iccid"] == iccid), None
+    )
 
 
 async def serve(processes: Processes) -> int:
@@ -430,16 +502,23 @@ async def run(
                     _log(f"removed what onboarding added: {', '.join(removed)}")
                 _log(f"{READY}: {ha_base} and {sandbox}")
                 return await serve(processes)
-            secret, new = await wire_up(ha, config_dir, api_url)
-            _log(("added" if new else "kept") + f" the 1NCE entry for {api_url}")
+            wiring = await wire_up(ha, config_dir, api_url)
+            _log(("added" if wiring.new else "kept") + f" the 1NCE entry for {api_url}")
             if removed := await ha.async_remove_onboarding_extras():
                 _log(f"removed what onboarding added: {', '.join(removed)}")
-            forwarder = f"{ha_base}/api/one_nce/forwarder/{secret}"
+            forwarder = f"{ha_base}/api/one_nce/forwarder/{wiring.secret}"
             async with session.put(
                 f"{sandbox}/_sandbox/forwarder", json={"url": forwarder}
             ) as response:
                 response.raise_for_status()
             _log("sandbox's SMS forwarder now pushes to Home Assistant")
+            await connect_streams(
+                session, sandbox, ha_base, wiring.secret, wiring.credential
+            )
+            _log(
+                "sandbox's Data Streamer: a Usage and an Event stream to Home "
+                f"Assistant, data use sliced every {USAGE_INTERVAL} s"
+            )
             if args.check:
                 ok = await check(ha, sandbox, session)
                 if extra_check is not None:
@@ -476,6 +555,13 @@ def _print_guide(ha_base: str, sandbox: str, delay: float, platform: str) -> Non
                   Events can listen to one_nce_delivery_report.
   Receive an SMS: {sandbox_cli} send-mo {GARDEN_GATE} "Hello"
                   (the SIM's "Incoming SMS" event entity; event one_nce_sms_received)
+  Network events: {sandbox_cli} inject attach {CAMPER_VAN}
+                  (the offline camper van attaches: its "Network event" entity;
+                  event one_nce_network_event; also detach, quota-used-up, ...)
+  Data Streamer:  {sandbox_cli} streams
+                  (a Usage and an Event stream to Home Assistant, as in 1NCE's
+                  Portal; data use sliced every {USAGE_INTERVAL} s; the account's
+                  "Data Streamer: records received" counts what arrives)
   Misbehave:      {sandbox_cli} faults error_rate=0.3 latency=1
   The truth:      curl {sandbox}/_sandbox/usage/{GARDEN_GATE}
                   (what the SIM really used per day: data MB, MT and MO SMS)

@@ -16,11 +16,14 @@ once per 1NCE platform the sandbox plays: Platform 2.0 first, then 1.0
 1. starts the develop stack of scripts/develop_run.py in a throw-away config
    (.develop/e2e-platform<P>/): the sandbox, Home Assistant onboarded, the
    1NCE entry added through the config flow against the sandbox, its
-   forwarder pushing to Home Assistant; logs in
+   forwarder and its Data Streamer's Usage and Event streams pushing to Home
+   Assistant; logs in
    .develop/e2e-platform<P>-hass.log and .develop/e2e-platform<P>-sandbox.log;
 2. runs the develop check (what `scripts/develop --check` proves: the devices,
    an SMS volume, an SMS and its delivery report, a two-part MO SMS and its
-   event);
+   one event though Platform 2.0 also streams it, a network event played in
+   the sandbox on the SIM's entity and the bus, the streamer's records count
+   rising);
 3. copies blueprints/automation/one_nce/ into the config, sets up automations
    from the three blueprints over Home Assistant's REST API as the automation
    editor does (Home Assistant validates the inputs), triggers them and checks

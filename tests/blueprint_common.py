@@ -85,6 +85,36 @@ class SandboxControl:
         """Skip the sandbox's clock: data use, deliveries and retries move on."""
         await self._call("POST", "/time/advance", {"seconds": seconds})
 
+    async def forwarder(self) -> dict[str, Any]:
+        """Where the forwarder pushes, what is pending, what was acknowledged."""
+        result: dict[str, Any] = await self._call("GET", "/forwarder")
+        return result
+
+    async def add_stream(self, kind: str, url: str, auth: str) -> None:
+        """Create a Data Stream (`usage` or `event`), as in 1NCE's Portal."""
+        await self._call("POST", "/streams", {"type": kind, "url": url, "auth": auth})
+
+    async def streams(self) -> dict[str, Any]:
+        """The streams (status, counts), settings, and records emitted per type."""
+        overview: dict[str, Any] = await self._call("GET", "/streams")
+        return overview
+
+    async def set_streams(self, **settings: Any) -> None:
+        """Change how streams batch and retry (`flush_interval`, ...)."""
+        await self._call("PATCH", "/streams/settings", settings)
+
+    async def inject(self, iccid: str, event: str) -> dict[str, Any]:
+        """Play a network event of a SIM (`attach`, `detach`, `quota-used-up`)."""
+        result: dict[str, Any] = await self._call(
+            "POST", "/streams/inject", {"iccid": iccid, "event": event}
+        )
+        return result
+
+    async def requests(self, endpoint: str) -> int:
+        """How often the API was asked `endpoint` ("GET /v2/sims/{iccid}/sms/{id}")."""
+        counters = await self._call("GET", "/counters")
+        return int(counters["by_endpoint"].get(endpoint, 0))
+
 
 @asynccontextmanager
 async def running_sandbox(

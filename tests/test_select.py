@@ -6,6 +6,7 @@ from datetime import timedelta
 from http import HTTPStatus
 import logging
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 import pytest
@@ -293,7 +294,16 @@ async def test_a_failed_read_is_retried_within_the_hour(
     assert hass.states.get(MT_LIMIT).state == "10 SMS"
 
 
-async def test_without_v1_there_are_no_limit_selects_and_one_log_line(
+def _limits_lines(caplog: pytest.LogCaptureFixture) -> list[tuple[int, str]]:
+    """Level and text of every log record about the limits being gone."""
+    return [
+        (record.levelno, record.getMessage())
+        for record in caplog.records
+        if "monthly limits" in record.getMessage()
+    ]
+
+
+async def test_without_v1_there_are_no_limit_selects_and_one_info_line(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
     mock_details: AiohttpClientMocker,
@@ -301,7 +311,11 @@ async def test_without_v1_there_are_no_limit_selects_and_one_log_line(
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """1NCE's v1 gone: no entities, the log says why once, and 1NCE is not asked again."""
+    """1NCE's v1 gone: no entities, one INFO line says why, 1NCE is not asked again.
+
+    Not a warning: on a Platform 2.0 account it is how things are, with
+    nothing for the user to fix.
+    """
     _answer_limits_with(mock_details, status=HTTPStatus.NOT_FOUND)
 
     await setup_integration(hass, mock_config_entry, [Platform.SELECT])
@@ -312,15 +326,31 @@ async def test_without_v1_there_are_no_limit_selects_and_one_log_line(
         er.async_entries_for_config_entry(entity_registry, mock_config_entry.entry_id)
         == []
     )
-    warnings = [
-        record.getMessage()
-        for record in caplog.records
-        if record.levelno >= logging.WARNING and "limits" in record.getMessage()
-    ]
-    assert len(warnings) == 1
-    assert "v1 API is retired" in warnings[0]
+    [(level, message)] = _limits_lines(caplog)
+    assert level == logging.INFO
+    assert "v1 API is retired" in message
     assert [call for call in _limit_calls(mock_details) if call[1] == "limits"] == [
         ("GET", "limits")
+    ]
+
+
+async def test_without_v1_each_load_of_the_entry_logs_one_info_line(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A reload asks 1NCE once more and says so once more, still as information."""
+    _answer_limits_with(mock_details, status=HTTPStatus.NOT_FOUND)
+    await setup_integration(hass, mock_config_entry, [Platform.SELECT])
+
+    with patch("custom_components.one_nce.PLATFORMS", [Platform.SELECT]):
+        assert await hass.config_entries.async_reload(mock_config_entry.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert [level for level, _message in _limits_lines(caplog)] == [
+        logging.INFO,
+        logging.INFO,
     ]
 
 

@@ -106,8 +106,14 @@ class LimitsCoordinator(DataUpdateCoordinator[LimitsState]):
         return current
 
     def _give_up(self, error: OneNceError) -> LimitsState:
-        """Stop for good: the limits endpoints are gone, asking again will not help."""
-        LOGGER.warning(
+        """Stop for good: the limits endpoints are gone, asking again will not help.
+
+        Information, not a warning: a Platform 2.0 account has no v1 API from
+        the start, there is nothing to fix, and the entry has no selects to
+        explain it. Once per load: the coordinator is made anew each load and
+        never asks again after this.
+        """
+        LOGGER.info(
             "1NCE no longer offers the monthly limits of the organisation (its v1 "
             "API is retired), so they cannot be shown or changed here: %s",
             error,
