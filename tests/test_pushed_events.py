@@ -72,6 +72,8 @@ class Sim1:
         self.sms_quota: dict[str, Any] = load_json("quota_sms_1.json")
         self.gate: asyncio.Event | None = None
         self.held = asyncio.Event()
+        self.list_gate: asyncio.Event | None = None
+        self.list_held = asyncio.Event()
 
     def install(self, aioclient_mock: AiohttpClientMocker) -> None:
         for path in ("/status", "/quota/sms"):
@@ -80,6 +82,15 @@ class Sim1:
             sim_url(ICCID, "/quota/data"), json=load_json("quota_data_1.json")
         )
         aioclient_mock.get(sim_url(ICCID, "/events"), json=load_json("events.json"))
+
+    async def sims(self, method: str, url: URL, data: Any) -> AiohttpClientMockResponse:
+        body = load_json("sims.json")  # as it was when asked
+        if self.list_gate is not None:
+            self.list_held.set()
+            await self.list_gate.wait()
+        return AiohttpClientMockResponse(
+            method, url, json=body, headers={"X-Total-Pages": "1"}
+        )
 
     async def answer(
         self, method: str, url: URL, data: Any
@@ -97,12 +108,10 @@ class Sim1:
 def sim1(aioclient_mock: AiohttpClientMocker) -> Sim1:
     """1NCE with the fixture fleet, SIM 1's details answered by `Sim1`."""
     aioclient_mock.post(TOKEN_URL, json=load_json("token.json"))
-    aioclient_mock.get(
-        SIMS_URL, json=load_json("sims.json"), headers={"X-Total-Pages": "1"}
-    )
+    sim = Sim1()
+    aioclient_mock.get(SIMS_URL, side_effect=sim.sims)
     aioclient_mock.get(USAGE_URL_PATTERN, json=load_json("usage_unused.json"))
     answer_limits(aioclient_mock)
-    sim = Sim1()
     sim.install(aioclient_mock)
     for number in (2, 3):
         answer_details(aioclient_mock, number)
@@ -363,6 +372,29 @@ async def test_a_pushed_disable_shows_the_sim_disabled_until_the_list_says_more(
     assert hass.states.get(ENABLED).state == STATE_OFF
     await _wait(hass, freezer, timedelta(minutes=15))
     assert hass.states.get(ENABLED).state == STATE_ON
+    # An event from before the list read changes nothing.
+    await push(hass, details, [event(NetworkEventType.SIM_DISABLED, 30)])
+    assert hass.states.get(ENABLED).state == STATE_ON
+
+
+async def test_a_list_read_on_its_way_does_not_undo_a_newer_pushed_disable(
+    hass: HomeAssistant,
+    details: DetailsCoordinator,
+    sim1: Sim1,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    sim1.list_gate = asyncio.Event()
+    freezer.tick(timedelta(minutes=15))
+    async_fire_time_changed(hass)
+    await sim1.list_held.wait()
+    freezer.tick(timedelta(seconds=5))
+
+    details.async_apply_network_event(event(NetworkEventType.SIM_DISABLED, 15 * 60 + 3))
+    assert hass.states.get(ENABLED).state == STATE_OFF
+    sim1.list_gate.set()
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert hass.states.get(ENABLED).state == STATE_OFF
 
 
 async def test_a_sim_the_list_lacks_has_the_list_read_once(

@@ -13,7 +13,14 @@ import itertools
 
 import pytest
 
-from custom_components.one_nce.api.records import UsageKind, UsageRecord
+from custom_components.one_nce.api import ConnectivityStatus
+from custom_components.one_nce.api.records import (
+    NetworkEvent,
+    NetworkEventType,
+    QuotaService,
+    UsageKind,
+    UsageRecord,
+)
 from homeassistant.util import dt as dt_util
 
 from . import test_coordinator_backoff as harness
@@ -215,3 +222,72 @@ async def test_traffic_older_than_the_last_quota_read_reads_nothing(
     await polling.run_until(60)
 
     assert read_times(fake, "/quota/sms", iccid) == [0.5]
+
+
+async def test_events_before_a_sims_first_read_are_applied_to_it(
+    make_polling: MakePolling,
+) -> None:
+    """A SIM whose details were never read yet keeps its pushed events for
+    them: what happened after the read was sent is shown."""
+    fake, polling = make_polling(SIMS)
+    polling.details.follow_streams(Streams(usage=True, events=True))
+    await polling.fleet.async_refresh()
+    iccid = fake.sims[0]["iccid"]
+    for kind, seconds in (
+        (NetworkEventType.PDP_CONTEXT_CREATED, 10),  # before the read: moot
+        (NetworkEventType.PDP_CONTEXT_DELETED, 60),
+    ):
+        polling.details.async_apply_network_event(
+            NetworkEvent(
+                record_id=str(seconds),
+                iccid=iccid,
+                timestamp=START + timedelta(seconds=seconds),
+                event_type=kind,
+                type_id=None,
+                description=None,
+            )
+        )
+    await polling.start()  # details read 30 seconds after the list
+
+    details = polling.details.data[iccid]
+    assert details.connectivity.status is ConnectivityStatus.ATTACHED
+    assert details.last_event is not None
+    assert details.last_event.event_type == "Delete PDP Context"
+    other = polling.details.data[fake.sims[1]["iccid"]]
+    assert other.connectivity.status is ConnectivityStatus.ONLINE
+    assert count(fake, "/events") == 0
+
+
+async def test_a_failed_quota_read_after_a_quota_event_is_tried_again_later(
+    make_polling: MakePolling,
+) -> None:
+    fake, polling = make_polling(SIMS)
+    polling.details.follow_streams(Streams(usage=True, events=True))
+    await polling.start()
+    failing, gone = fake.sims[0]["iccid"], fake.sims[1]["iccid"]
+    await polling.run_until(10)
+    fake.sim_status[failing] = 500
+    fake.sim_status[gone] = 404
+    for iccid in (failing, gone):
+        polling.details.async_apply_network_event(
+            NetworkEvent(
+                record_id="7",
+                iccid=iccid,
+                timestamp=dt_util.utcnow(),
+                event_type=NetworkEventType.QUOTA_THRESHOLD_REACHED,
+                type_id=None,
+                description=None,
+                quota_service=QuotaService.DATA,
+            )
+        )
+    await polling.hass.async_block_till_done(wait_background_tasks=True)
+    del fake.sim_status[failing]
+    await polling.run_until(60)
+
+    # Read at once (failing, with the client's retries), again once traffic
+    # would have settled; a SIM 1NCE does not know is not asked again.
+    assert read_times(fake, "/quota/data", failing) == [0.5, *[10] * 4, 25.5]
+    assert read_times(fake, "/quota/data", gone) == [0.5, 10]
+    assert polling.details.data[failing].data_quota_at == START + timedelta(
+        minutes=25.5
+    )
