@@ -69,9 +69,13 @@ class OneNceSimSensorEntityDescription(SensorEntityDescription):
 
 @dataclass(frozen=True, kw_only=True)
 class OneNceDetailSensorEntityDescription(SensorEntityDescription):
-    """A SIM sensor read from the SIM's details."""
+    """A SIM sensor read from the SIM's details.
+
+    `pushed`: the Data Streamer's events change it between ticks.
+    """
 
     value_fn: Callable[[SimDetails], StateType | datetime]
+    pushed: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -246,6 +250,7 @@ DETAIL_SENSORS: tuple[OneNceDetailSensorEntityDescription, ...] = (
     ),
     OneNceDetailSensorEntityDescription(
         key="connection_status",
+        pushed=True,
         device_class=SensorDeviceClass.ENUM,
         options=[status.value for status in ConnectivityStatus],
         # A state word 1NCE has not documented reads as unknown.
@@ -253,10 +258,12 @@ DETAIL_SENSORS: tuple[OneNceDetailSensorEntityDescription, ...] = (
     ),
     OneNceDetailSensorEntityDescription(
         key="network_operator",
+        pushed=True,
         value_fn=lambda details: details.connectivity.operator,
     ),
     OneNceDetailSensorEntityDescription(
         key="country",
+        pushed=True,
         value_fn=lambda details: details.connectivity.country,
     ),
     # Plain text, not an enum: 1NCE names more technologies than it documents,
@@ -264,6 +271,7 @@ DETAIL_SENSORS: tuple[OneNceDetailSensorEntityDescription, ...] = (
     # session, so it is mostly unknown and off by default.
     OneNceDetailSensorEntityDescription(
         key="radio_access_type",
+        pushed=True,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         value_fn=lambda details: details.connectivity.radio_access_type,
@@ -515,6 +523,16 @@ class OneNceDetailSensor(OneNceSimDetailEntity, SensorEntity):
 
     entity_description: OneNceDetailSensorEntityDescription
 
+    async def async_added_to_hass(self) -> None:
+        """Also update when a pushed event changes the SIM's connection."""
+        await super().async_added_to_hass()
+        if self.entity_description.pushed:
+            self.async_on_remove(
+                self.coordinator.async_add_sim_listener(
+                    self.iccid, self._handle_coordinator_update
+                )
+            )
+
     @property
     def native_value(self) -> StateType | datetime:
         """Read the value from the SIM's details."""
@@ -530,10 +548,16 @@ class OneNceLastEventSensor(OneNceSimDetailEntity, SensorEntity):
     async def async_added_to_hass(self) -> None:
         """Have the SIM's events read from now on, and no longer once removed.
 
-        A disabled entity is never added, so it costs no requests.
+        A disabled entity is never added, so it costs no requests. Events the
+        Data Streamer pushes show at once.
         """
         await super().async_added_to_hass()
         self.async_on_remove(self.coordinator.async_watch_events(self.iccid))
+        self.async_on_remove(
+            self.coordinator.async_add_sim_listener(
+                self.iccid, self._handle_coordinator_update
+            )
+        )
 
     @property
     def available(self) -> bool:

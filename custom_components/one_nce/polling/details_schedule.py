@@ -82,6 +82,8 @@ class DetailSchedule:
 
         `catch_up` SIMs a tick are read while some were never read;
         `list_interval` bounds the gap between probes of failing details.
+        `interval` may change between ticks (while the Data Streamer pushes
+        what details tell, a day); a failing SIM's back-off keeps the first.
         """
         self.tick = tick
         self.interval = interval
@@ -105,6 +107,8 @@ class DetailSchedule:
         self._probe_at = now
         self._event_watchers: set[str] = set()
         self._events_due: set[str] = set()
+        # The SIMs of the last selection that were urgent (to be read whole).
+        self.forced: frozenset[str] = frozenset()
 
     # --- what the list says ------------------------------------------------------
 
@@ -239,6 +243,7 @@ class DetailSchedule:
             chosen = list(dict.fromkeys([*urgent, *retry, *never, *stale]))[:budget]
         # Asked for from here on, a SIM is asked again if wanted again: its
         # answer may be older than the change that made someone ask.
+        self.forced = frozenset(self._urgent.intersection(chosen))
         self._urgent.difference_update(chosen)
         return chosen
 
