@@ -29,6 +29,7 @@ from .receiving.address import (
 )
 from .receiving.credential import new_streamer_password
 from .receiving.receiver import async_open_receiver, async_remove_inbox
+from .receiving.streamer import Streamer, StreamKind
 from .receiving.streamer_repair import (
     async_remove_streamer_issues,
     async_watch_streamer,
@@ -78,6 +79,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> bo
     usage = UsageCoordinator(hass, entry, client, lambda: fleet.data or {})
     receiver = await async_open_receiver(hass, entry, fleet, client)
     entry.async_on_unload(receiver.async_close)
+    _follow_streams(entry, receiver.streamer, details)
     # Reports it finds go into the receiver's inbox, like pushed ones.
     delivery = DeliveryTracker(hass, entry, client, receiver.inbox)
     entry.runtime_data = OneNceRuntimeData(
@@ -110,6 +112,29 @@ async def async_setup_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> bo
     # its requests do not queue in the rate limiter ahead of the platforms'.
     entry.async_create_background_task(hass, usage.async_refresh(), f"{DOMAIN} usage")
     return True
+
+
+def _follow_streams(
+    entry: OneNceConfigEntry, streamer: Streamer, details: DetailsCoordinator
+) -> None:
+    """Let what the Data Streamer pushes stand in for polling while it delivers.
+
+    Pushed network events set a SIM's connection and last event, streamed
+    traffic has its quota read, and while a stream kind delivers, the details
+    coordinator stops asking 1NCE for what that stream tells.
+    """
+    details.follow_streams(
+        lambda: (
+            streamer.delivering(StreamKind.USAGE),
+            streamer.delivering(StreamKind.EVENTS),
+        )
+    )
+    entry.async_on_unload(
+        streamer.async_add_event_listener(details.async_apply_network_event)
+    )
+    entry.async_on_unload(
+        streamer.async_add_usage_listener(details.async_note_streamed_usage)
+    )
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> bool:
