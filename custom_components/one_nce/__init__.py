@@ -30,7 +30,7 @@ from .receiving.address import (
 from .receiving.receiver import async_open_receiver, async_remove_inbox
 from .services import async_setup_services
 from .statistics import async_remove_zone_record
-from .usage import UsageCoordinator
+from .usage import UsageCoordinator, async_remove_ledger
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -71,6 +71,18 @@ async def async_setup_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> bo
     # fleet (whose list already loaded) from being set up.
     await details.async_refresh()
     usage = UsageCoordinator(hass, entry, client, lambda: fleet.data or {})
+    await usage.async_load()
+    # SIMs without v1 usage count their data from the data quota's drops.
+    entry.async_on_unload(
+        details.async_add_listener(
+            lambda: usage.note_quotas(
+                {
+                    iccid: (sim.data_quota, sim.fetched_at)
+                    for iccid, sim in (details.data or {}).items()
+                }
+            )
+        )
+    )
     receiver = await async_open_receiver(hass, entry, fleet, client)
     entry.async_on_unload(receiver.async_close)
     # Reports it finds go into the receiver's inbox, like pushed ones.
@@ -109,6 +121,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> N
     await async_remove_inbox(hass, entry.entry_id)
     await async_remove_delivery_store(hass, entry.entry_id)
     await async_remove_zone_record(hass, entry.entry_id)
+    await async_remove_ledger(hass, entry.entry_id)
 
 
 async def async_remove_config_entry_device(
