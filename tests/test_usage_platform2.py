@@ -211,6 +211,61 @@ async def test_each_sms_counts_once_across_daily_reads_and_a_restart(
     await restarted.async_shutdown()
 
 
+def _v1_month(before: str) -> tuple[int, int]:
+    """GATE's SMS sent and received this month as v1 told, before a day."""
+    rows = [
+        row
+        for row in load_json("usage_gate_month.json")["stats"]
+        if "2026-11-01" <= row["date"][:10] < before
+    ]
+    return (
+        sum(int(row["sms"]["volume_tx"]) for row in rows),
+        sum(int(row["sms"]["volume_rx"]) for row in rows),
+    )
+
+
+async def test_a_sim_whose_v1_usage_stops_keeps_its_month_and_goes_on_from_its_list(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+    usage: UsageCoordinator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """v1 answers today, 404 tomorrow: v1's days stay, the list counts from then.
+
+    Also after a restart, when v1 no longer tells this month's earlier days.
+    """
+    aioclient_mock.clear_requests()
+    aioclient_mock.post(TOKEN_URL, json=load_json("token.json"))
+    aioclient_mock.get(
+        f"{DEFAULT_BASE_URL}/v1/sims/{GATE}/usage",
+        json=load_json("usage_gate_month.json"),
+    )
+    await _poll(hass, usage)
+    v1_sent = await _days(hass, f"one_nce:sms_mt_{GATE}")
+
+    _answer(aioclient_mock, "sms_list_platform2_next.json")
+    await _later(hass, freezer, timedelta(days=1))
+    # v1's days up to its last one (11-23, partial then) stay; the list
+    # counts from that day on: the MT delivered on 11-23, the MO of 11-24.
+    sent, received = _v1_month("2026-11-23")
+    assert usage.month_totals() == (sent + 1, received + 1)
+    stored = await _days(hass, f"one_nce:sms_mt_{GATE}")
+    assert stored[_day("2026-11-20")] == v1_sent[_day("2026-11-20")]
+    assert stored[_day("2026-11-23")] == (1, sent + 1)
+
+    await usage.async_shutdown()
+    await _later(hass, freezer, timedelta(minutes=1))
+    restarted = _coordinator(hass, mock_config_entry, _sims(GATE))
+    await _poll(hass, restarted)
+    assert restarted.month_totals() == (sent + 1, received + 1)
+    assert (await _days(hass, f"one_nce:sms_mt_{GATE}"))[_day("2026-11-20")] == (
+        v1_sent[_day("2026-11-20")]
+    )
+    await restarted.async_shutdown()
+
+
 async def test_every_page_of_the_sms_list_is_read(
     recorder_mock: Recorder,
     hass: HomeAssistant,

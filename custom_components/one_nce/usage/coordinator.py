@@ -593,7 +593,10 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
                 usage = await self.client.async_get_usage(iccid, start, end)
             except OneNceFeatureUnavailableError as err:
                 LOGGER.debug("No v1 usage for SIM %s: %s", iccid, err)
-                self.ledger.switch(iccid, usage_today())
+                # Days before `start` are stored already (v1's, or none).
+                origin = max(start, usage_today() - SMS_LIST_REACH)
+                earlier = self._month_days.get(iccid, {}).values()
+                self.ledger.switch(iccid, origin, earlier)
                 self._switched.append(iccid)
             else:
                 return self._overlay(

@@ -143,9 +143,14 @@ class UsageLedger:
         """Write to `.storage` now (the entry unloads)."""
         await self._store.async_save(self._dump())
 
-    def switch(self, iccid: str, today: date) -> None:
-        """Count this SIM here from now on, reaching back as far as 1NCE lists SMS."""
-        self.fallback[iccid] = today - SMS_LIST_REACH
+    def switch(self, iccid: str, origin: date, earlier: Iterable[UsageDay]) -> None:
+        """Count this SIM here from `origin` on; keep what v1 told of earlier days.
+
+        `earlier` are the days v1 reported this month (the month totals need
+        them after a restart, when v1 no longer answers for the SIM).
+        """
+        self.fallback[iccid] = origin
+        self._days[iccid] = {day.day: day for day in earlier if day.day < origin}
         self.save_soon()
 
     def count_sms(self, iccid: str, messages: Iterable[Sms], today: date) -> int:
@@ -194,8 +199,13 @@ class UsageLedger:
         return sorted(self._days.get(iccid, {}).values(), key=lambda usage: usage.day)
 
     def first_day(self, iccid: str, today: date) -> date:
-        """Return the first day this ledger can tell for a fallback SIM."""
-        return max(self.fallback[iccid], today - DAYS_KEPT)
+        """Return the first day this ledger can tell for a fallback SIM.
+
+        That is the day it started counting, or the first day v1 had told of
+        before the switch.
+        """
+        first = min([self.fallback[iccid], *self._days.get(iccid, {})])
+        return max(first, today - DAYS_KEPT)
 
     def _prune(self, today: date) -> None:
         oldest = today - DAYS_KEPT
