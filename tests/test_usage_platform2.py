@@ -304,7 +304,12 @@ async def test_data_is_counted_from_quota_drops_and_a_top_up_is_no_use(
     usage: UsageCoordinator,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """500 -> 480 MB, a 500 MB top-up, 980 -> 965 MB: 35 MB used, none negative."""
+    """Drops count; top-ups and a new, smaller quota are never negative use.
+
+    500 -> 480 MB (20), a 500 MB top-up (its total rises), 980 -> 965 (15), a
+    new 100 MB quota, 50 -> 40 (10), a top-up told only by its
+    `last_volume_added`, 540 -> 530 (10): 55 MB.
+    """
     _answer(aioclient_mock, [])
     await _poll(hass, usage)
     readings = [
@@ -313,6 +318,11 @@ async def test_data_is_counted_from_quota_drops_and_a_top_up_is_no_use(
         Quota(volume=980.0, total_volume=1000.0, last_volume_added=500.0),
         Quota(volume=980.0, total_volume=1000.0, last_volume_added=500.0),
         Quota(volume=965.0, total_volume=1000.0, last_volume_added=500.0),
+        Quota(volume=50.0, total_volume=100.0),
+        Quota(volume=40.0, total_volume=100.0),
+        Quota(volume=540.0, last_volume_added=500.0),
+        Quota(volume=530.0, last_volume_added=500.0),
+        Quota(),  # 1NCE answered `{}`
     ]
     for quota in readings:
         freezer.tick(timedelta(minutes=30))
@@ -322,7 +332,7 @@ async def test_data_is_counted_from_quota_drops_and_a_top_up_is_no_use(
     await _later(hass, freezer, timedelta(days=1))
 
     data = await _days(hass, f"one_nce:data_{GATE}")
-    assert data[_day("2026-11-23")] == (pytest.approx(35.0), pytest.approx(35.0))
+    assert data[_day("2026-11-23")] == (pytest.approx(55.0), pytest.approx(55.0))
     assert all(state >= 0 for state, _sum in data.values())
 
 
@@ -456,3 +466,35 @@ async def test_the_sms_list_takes_over_when_the_stream_is_silent_for_a_day(
     assert received[_day("2026-11-24")] == (1, 3)  # the list's again
     # The MT delivered on 11-23 belongs to the stream's day: not added later.
     assert usage.month_totals() == (2, 3)
+
+
+async def test_the_streams_days_survive_a_restart(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    mock_config_entry: MockConfigEntry,
+    usage: UsageCoordinator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """After a restart the streamed records and the stream's days are still known.
+
+    Its day counts once, and as it delivered within the day its SIM's list is
+    not read.
+    """
+    _answer(aioclient_mock, "sms_list_platform2.json")
+    await _poll(hass, usage)
+    await usage.async_add_streamed([_record(1, "2026-11-23T13:00:00+00:00", mo=1)])
+    freezer.move_to("2026-11-24T09:10:00+00:00")
+    await usage.async_add_streamed([_record(2, "2026-11-24T09:00:00+00:00", mo=1)])
+    # Home Assistant stops before the streamed day reached the recorder.
+    await usage.async_shutdown()
+
+    restarted = _coordinator(hass, mock_config_entry, _sims(GATE))
+    _answer(aioclient_mock, "sms_list_platform2_next.json")
+    await _poll(hass, restarted)
+    # 11-20 from the list, 11-24 from the stream.
+    assert restarted.month_totals() == (2, 2)
+    assert _list_requests(aioclient_mock) == []
+    received = await _days(hass, f"one_nce:sms_mo_{GATE}")
+    assert received[_day("2026-11-24")] == (1, 2)
+    await restarted.async_shutdown()

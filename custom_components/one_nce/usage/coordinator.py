@@ -235,7 +235,6 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
         # listener goes with the entry: a refresh still running at unload
         # would otherwise schedule the next one after the shutdown.
         entry.async_on_unload(self.async_add_listener(_keep_polling))
-        entry.async_on_unload(self._async_unload)
 
     async def async_load(self) -> None:
         """Read what the fallback sources and the stream counted before."""
@@ -243,7 +242,13 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
             self._loaded = True
             await self.ledger.async_load()
 
-    async def _async_unload(self) -> None:
+    async def async_shutdown(self) -> None:
+        """Stop polling; write what was counted now rather than in a few seconds.
+
+        Streamed records whose import was still waiting are in the Store and
+        reach the recorder with the next poll after a restart.
+        """
+        await super().async_shutdown()
         if self._cancel_stream_import is not None:
             self._cancel_stream_import()
             self._cancel_stream_import = None
