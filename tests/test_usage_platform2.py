@@ -194,6 +194,9 @@ async def test_each_sms_counts_once_across_daily_reads_and_a_restart(
     await _later(hass, freezer, timedelta(days=1))
 
     assert usage.month_totals() == (3, 2)
+    # One request a day: v1 is not asked again, the list has one page.
+    gets = [url for method, url, *_ in aioclient_mock.mock_calls if method == "GET"]
+    assert [str(url.with_query(None)) for url in gets] == [SMS_URL]
     sent = await _days(hass, f"one_nce:sms_mt_{GATE}")
     assert sent[_day("2026-11-23")] == (1, 3)  # the SMS pending yesterday
     received = await _days(hass, f"one_nce:sms_mo_{GATE}")

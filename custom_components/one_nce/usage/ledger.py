@@ -102,7 +102,12 @@ class UsageLedger:
         self.fallback = {
             iccid: date.fromisoformat(day) for iccid, day in stored["fallback"].items()
         }
-        self._ids = {key: date.fromisoformat(day) for key, day in stored["ids"].items()}
+        self._ids = {
+            f"{iccid}/{sms_id}": date.fromisoformat(day)
+            for iccid, days in stored["ids"].items()
+            for day, sms_ids in days.items()
+            for sms_id in sms_ids
+        }
         self._days = {
             iccid: {
                 date.fromisoformat(day): UsageDay(
@@ -119,11 +124,16 @@ class UsageLedger:
         self.stream.load(stored["stream"])
 
     def _dump(self) -> dict[str, Any]:
+        # Ids grouped by SIM and day: a busy fleet's week stays small.
+        ids: dict[str, dict[str, list[str]]] = {}
+        for key, day in self._ids.items():
+            iccid, sms_id = key.split("/", 1)
+            ids.setdefault(iccid, {}).setdefault(day.isoformat(), []).append(sms_id)
         return {
             "fallback": {
                 iccid: day.isoformat() for iccid, day in self.fallback.items()
             },
-            "ids": {key: day.isoformat() for key, day in self._ids.items()},
+            "ids": ids,
             "days": {
                 iccid: {
                     day.isoformat(): [usage.sms_mt, usage.sms_mo, usage.data_mb]
