@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from http import HTTPStatus
 import logging
 import re
@@ -19,6 +20,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
 )
 
 from custom_components.one_nce.api import DEFAULT_BASE_URL
+from custom_components.one_nce.api.records import UsageKind, UsageRecord
 from custom_components.one_nce.const import DOMAIN
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, Platform
 from homeassistant.core import HomeAssistant
@@ -314,3 +316,43 @@ async def test_month_sensors_count_platform_2_sims_from_their_sms_lists(
         await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.states.get(SENT).state == "6"
     assert hass.states.get(RECEIVED).state == "3"
+
+
+def _streamed(number: int, iccid: str, when: str) -> UsageRecord:
+    end = datetime.fromisoformat(when)
+    return UsageRecord(
+        record_id=str(number),
+        iccid=iccid,
+        start=end,
+        end=end,
+        kind=UsageKind.SMS,
+        sms_mt=1,
+    )
+
+
+async def test_month_sensors_follow_the_data_streamer_without_a_poll(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A streamed SMS of a day the stream owns shows at once, no request made.
+
+    The stream's first record falls on a day v1 already counts: it is not
+    added. From the next day on the stream counts the SIM's SMS.
+    """
+    answer_usage(mock_details, **MONTH)
+    await set_up(hass, mock_config_entry, [Platform.SENSOR])
+    usage = mock_config_entry.runtime_data.usage
+    requests = mock_details.call_count
+    gate = FLEET_ICCIDS[0]
+
+    await usage.async_add_streamed([_streamed(1, gate, "2026-11-24T12:30:00+00:00")])
+    await hass.async_block_till_done()
+    assert hass.states.get(SENT).state == "21"
+
+    freezer.move_to("2026-11-25T09:00:00+00:00")  # 01:00 local, before the poll
+    await usage.async_add_streamed([_streamed(2, gate, "2026-11-25T08:59:00+00:00")])
+    await hass.async_block_till_done()
+    assert hass.states.get(SENT).state == "22"
+    assert mock_details.call_count == requests
