@@ -430,16 +430,20 @@ async def test_streamed_records_own_the_days_after_the_first(
     fleet = await _hours(hass, f"{FLEET}_sms_mo")
     assert fleet[datetime(2026, 11, 24, 1, tzinfo=local)] == (1, 3)
 
-    # The daily poll: the list now holds an MO of 11-24 the stream already sent.
+    # The daily poll: the list now holds an MO of 11-24 the stream already
+    # sent (not added), and an MT delivered on 11-23, the list's day (added).
     _answer(aioclient_mock, "sms_list_platform2_next.json")
     freezer.move_to("2026-11-24T12:00:00+00:00")
     await _later(hass, freezer, timedelta(minutes=1))
-    assert usage.month_totals() == (2, 3)
+    assert usage.month_totals() == (3, 3)
     received = await _days(hass, f"one_nce:sms_mo_{GATE}")
     assert received[_day("2026-11-24")] == (2, 3)
     assert received[_day("2026-11-23")] == (0, 1)
-    # The stream delivered within the day: its SIM's list is not read.
-    assert _list_requests(aioclient_mock) == []
+    sent = await _days(hass, f"one_nce:sms_mt_{GATE}")
+    assert sent[_day("2026-11-23")] == (1, 3)
+    fleet_sent = await _days(hass, f"{FLEET}_sms_mt")
+    assert fleet_sent[_day("2026-11-23")] == (1, 3)
+    assert fleet_sent[_day("2026-11-24")] == (0, 3)
 
 
 async def test_the_sms_list_takes_over_when_the_stream_is_silent_for_a_day(
@@ -481,8 +485,8 @@ async def test_the_streams_days_survive_a_restart(
 ) -> None:
     """After a restart the streamed records and the stream's days are still known.
 
-    Its day counts once, and as it delivered within the day its SIM's list is
-    not read.
+    The stream's day counts its record once; the list's MO of that day is
+    not added, its MT of the day before (the list's day) is.
     """
     _answer(aioclient_mock, "sms_list_platform2.json")
     await _poll(hass, usage)
@@ -495,9 +499,29 @@ async def test_the_streams_days_survive_a_restart(
     restarted = _coordinator(hass, mock_config_entry, _sims(GATE))
     _answer(aioclient_mock, "sms_list_platform2_next.json")
     await _poll(hass, restarted)
-    # 11-20 from the list, 11-24 from the stream.
-    assert restarted.month_totals() == (2, 2)
-    assert _list_requests(aioclient_mock) == []
+    assert restarted.month_totals() == (3, 2)
+    assert len(_list_requests(aioclient_mock)) == 1
     received = await _days(hass, f"one_nce:sms_mo_{GATE}")
     assert received[_day("2026-11-24")] == (1, 2)
     await restarted.async_shutdown()
+
+
+async def test_a_batch_before_the_first_poll_is_counted_by_it(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    usage: UsageCoordinator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Records streamed before usage was first read wait for that poll."""
+    await usage.async_add_streamed([_record(1, "2026-11-22T20:00:00+00:00", mo=1)])
+    await usage.async_add_streamed([_record(2, "2026-11-23T11:00:00+00:00", mo=1)])
+    assert usage.month_totals() is None
+    await _later(hass, freezer, timedelta(minutes=2))
+
+    _answer(aioclient_mock, "sms_list_platform2.json")
+    await _poll(hass, usage)
+    # The list's two MT and its MO of 11-20; the stream's MO of 11-23.
+    assert usage.month_totals() == (2, 2)
+    received = await _days(hass, f"one_nce:sms_mo_{GATE}")
+    assert received[_day("2026-11-23")] == (1, 2)

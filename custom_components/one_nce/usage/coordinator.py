@@ -7,10 +7,9 @@ SIM once v1 is retired) is counted from its SMS list and data quota instead
 preferred source of the days they own (`stream.py`). Each SIM's days come
 from one source each, into the same statistics and month totals.
 
-Once a day every SIM's usage is fetched, concurrently
-through the client's rate limiter, from the last day already stored (it may
-have been partial) up to today, and written as long-term statistics
-(`statistics.py`). The first run backfills six months, still one request per
+Once a day every SIM's usage is fetched, concurrently through the client's
+rate limiter, from the last day already stored (it may have been partial) up
+to today, and written as long-term statistics (`statistics.py`). The first run backfills six months, still one request per
 SIM. The current month's days stay in memory for the account's "this month"
 sensors.
 
@@ -194,8 +193,12 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
     `data` maps each SIM of the last poll to its days of this month, or to None
     while they are not all known (its fetch failed since Home Assistant
     started). A SIM that fails later keeps the days last fetched. Failed SIMs
-    are retried alone, sooner than daily (see the module doc). When 1NCE no
-    longer offers usage (v1 retired) it says so once and stops polling.
+    are retried alone, sooner than daily (see the module doc). When no source
+    answers for any SIM (v1's usage and the SMS list both gone) it says so
+    once and stops polling.
+
+    `async_add_streamed` takes the Data Streamer's usage records: this
+    month's totals follow at once, the recorder a minute later.
     """
 
     config_entry: ConfigEntry
@@ -307,6 +310,16 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
             if iccid in sims and iccid in self._month_days
         }
         if not subjects:
+            return
+        if await self._zones.async_foreign(
+            (self.fleet, *subjects.values()),
+            await async_stored_tails(
+                self.hass,
+                (subject.key_id for subject in (self.fleet, *subjects.values())),
+            ),
+        ):
+            # Home Assistant's zone changed: the daily poll clears and
+            # imports these anew first (streamed days included).
             return
         start = max(min(streamed[iccid] for iccid in subjects), keep_from)
         imports = [
@@ -454,7 +467,20 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
             starts = dict.fromkeys(sims, fleet_start)
 
         fetched, errors = await self._async_fetch(starts, today, now)
-        fleet_days = _fleet_days(fetched.values(), fleet_start, today)
+        earliest = min(
+            [fleet_start, *(days[0].day for days in fetched.values() if days)]
+        )
+        if month_start() - _DAYS_BEFORE_MONTH <= earliest < fleet_start:
+            # A SIM's window reaches back further (`_async_days`): the fleet's
+            # days from there are summed from every SIM's days in memory.
+            fleet_start = earliest
+            fleet_days = _fleet_days(
+                [list(self._month_days.get(iccid, {}).values()) for iccid in sims],
+                fleet_start,
+                today,
+            )
+        else:
+            fleet_days = _fleet_days(fetched.values(), fleet_start, today)
         if recording and fetched:
             await self._async_import(
                 [(iccid, subjects[iccid], days) for iccid, days in fetched.items()],
@@ -607,10 +633,13 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
                 return self._overlay(
                     iccid, consecutive_days(usage.days, start, end), start, end
                 )
-        now = dt_util.utcnow()
-        if not self.ledger.stream.active(iccid, now):
-            messages = await self.client.async_list_all_sms(iccid)
-            self.ledger.count_sms(iccid, messages, usage_today())
+        # Read even while the stream delivers: the days before it owns any
+        # (its first record's day, the week before) are the list's to count.
+        messages = await self.client.async_list_all_sms(iccid)
+        changed = self.ledger.count_sms(iccid, messages, usage_today())
+        # An SMS can be counted on a day already stored: an MT delivered
+        # before the Data Streamer's import wrote a later day.
+        start = min([start, *changed])
         first = max(start, self.ledger.first_day(iccid, usage_today()))
         counted = {day.day: day for day in self.ledger.days(iccid)}
         days = [

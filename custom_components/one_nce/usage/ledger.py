@@ -163,10 +163,10 @@ class UsageLedger:
         self._days[iccid] = {day.day: day for day in earlier if day.day < origin}
         self.save_soon()
 
-    def count_sms(self, iccid: str, messages: Iterable[Sms], today: date) -> int:
-        """Count the SMS not counted yet; return how many were."""
+    def count_sms(self, iccid: str, messages: Iterable[Sms], today: date) -> set[date]:
+        """Count the SMS not counted yet; return the days that changed."""
         origin = self.fallback.get(iccid, today)
-        counted = 0
+        counted: set[date] = set()
         days = self._days.setdefault(iccid, {})
         for sms in messages:
             key = f"{iccid}/{sms.sms_id}"
@@ -177,7 +177,7 @@ class UsageLedger:
             mt = sms.direction is SmsDirection.MT
             one = UsageDay(day=day, sms_mt=int(mt), sms_mo=int(not mt), data_mb=0.0)
             days[day] = add_usage(days[day], one) if day in days else one
-            counted += 1
+            counted.add(day)
         self._prune(today)
         self.save_soon()
         return counted
