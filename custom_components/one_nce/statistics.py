@@ -20,7 +20,7 @@ source changed never keeps rows of the other source's shape.
 Finding a stored row's date, and the row of a given date, needs the time zone
 the row was written in. `ZoneRecord` remembers it per subject; rows written in
 another zone than Home Assistant's current one are cleared and imported anew
-(`usage.py`), or a day would be read as its neighbour and counted twice.
+(`usage/`), or a day would be read as its neighbour and counted twice.
 """
 
 from __future__ import annotations
