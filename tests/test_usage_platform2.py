@@ -525,3 +525,24 @@ async def test_a_batch_before_the_first_poll_is_counted_by_it(
     assert usage.month_totals() == (2, 2)
     received = await _days(hass, f"one_nce:sms_mo_{GATE}")
     assert received[_day("2026-11-23")] == (1, 2)
+
+
+async def test_a_first_batch_out_of_order_starts_after_its_earliest_day(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    aioclient_mock: AiohttpClientMocker,
+    usage: UsageCoordinator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The stream's first batch, newest record first: its earliest day decides."""
+    _answer(aioclient_mock, "sms_list_platform2.json")
+    await _poll(hass, usage)
+    freezer.move_to("2026-11-24T09:10:00+00:00")
+    await usage.async_add_streamed(
+        [
+            _record(2, "2026-11-24T09:00:00+00:00", mo=1),  # 11-24 local
+            _record(1, "2026-11-23T13:00:00+00:00", mo=1),  # 11-23, the list's
+        ]
+    )
+    # The list's MO of 11-20, the stream's of 11-24.
+    assert usage.month_totals() == (2, 2)

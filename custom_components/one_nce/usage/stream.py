@@ -82,12 +82,20 @@ class StreamBook:
         or one before) is left to the source that owns that day.
         """
         changed: dict[str, set[date]] = {}
+        records = list(records)
+        # Records come in no set order: a (re)starting stream's first day is
+        # its batch's earliest.
+        earliest: dict[str, date] = {}
+        for record in records:
+            day = local_day(record.end)
+            earliest[record.iccid] = min(day, earliest.get(record.iccid, day))
         for record in records:
             day = local_day(record.end)
             sim = self._sims.setdefault(record.iccid, _SimStream())
             if not self.active(record.iccid, now):
-                # (Re)starting: it owns from the day after this record's.
-                sim.spans.append([day + timedelta(days=1), day])
+                # (Re)starting: it owns from the day after its first record's.
+                first = earliest[record.iccid]
+                sim.spans.append([first + timedelta(days=1), first])
             sim.last_at = now
             span = sim.spans[-1]
             span[1] = max(span[1], day)
