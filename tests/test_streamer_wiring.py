@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
+from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import (
@@ -20,7 +21,8 @@ from homeassistant.core import HomeAssistant
 
 from .conftest import sim_url
 from .forwarder_common import GARDEN_GATE, setup_receiving
-from .streamer_common import pdp_event, quota_event, stream
+from .streamer_common import pdp_event, quota_event, sms_usage, stream
+from .test_usage_sensors import MONTH, RECEIVED, answer_usage
 
 pytestmark = pytest.mark.usefixtures("mock_details")
 
@@ -78,3 +80,41 @@ async def test_a_pushed_quota_event_reads_that_quota_once(
     assert response.status == HTTPStatus.OK
     assert requests_to(aioclient_mock, data_quota) == data_before + 1
     assert requests_to(aioclient_mock, sms_quota) == sms_before
+
+
+@pytest.mark.freeze_time("2026-11-24 12:00:00+00:00")
+async def test_streamed_sms_usage_counts_in_the_month_without_a_poll(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The stream owns a SIM's days from the day after its first record."""
+    answer_usage(aioclient_mock, **MONTH)
+    await setup_receiving(hass, mock_config_entry)
+    await hass.async_block_till_done()
+    client = await hass_client_no_auth()
+    received = int(hass.states.get(RECEIVED).state)
+    requests = aioclient_mock.call_count
+
+    first = sms_usage(
+        9001,
+        start_timestamp="2026-11-24T12:30:00Z",
+        end_timestamp="2026-11-24T12:30:01Z",
+    )
+    assert (await stream(client, mock_config_entry, [first])).status == HTTPStatus.OK
+    await hass.async_block_till_done()
+    assert int(hass.states.get(RECEIVED).state) == received  # v1 counts that day
+
+    freezer.move_to("2026-11-25T09:00:00+00:00")
+    second = sms_usage(
+        9002,
+        start_timestamp="2026-11-25T08:59:00Z",
+        end_timestamp="2026-11-25T08:59:01Z",
+    )
+    assert (await stream(client, mock_config_entry, [second])).status == HTTPStatus.OK
+    await hass.async_block_till_done()
+    assert int(hass.states.get(RECEIVED).state) == received + 1
+    asked = [str(call[1]) for call in aioclient_mock.mock_calls[requests:]]
+    assert not [url for url in asked if "/usage" in url or url.endswith("/sms")]

@@ -6,6 +6,7 @@ from collections.abc import AsyncGenerator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from http import HTTPStatus
 import logging
+import re
 from typing import Any, TypedDict
 from unittest.mock import AsyncMock, patch
 
@@ -53,6 +54,7 @@ GATE = "8988228066000000001"  # labelled "Garden gate"
 METER = "8988228066000000002"  # no label
 STATION = "8988228066000000003"  # labelled "Weather station"
 USAGE_URL = f"{DEFAULT_BASE_URL}/v1/sims/{{}}/usage"
+SMS_LIST = re.compile(r"/v2/sims/\d+/sms")
 FLEET = "one_nce:ha_client_4711_fleet"
 START = "2026-11-23 12:00:00+00:00"
 OUTAGE: dict[str, Any] = {"status": HTTPStatus.SERVICE_UNAVAILABLE, "text": "<html>"}
@@ -603,7 +605,7 @@ async def test_failed_poll_is_retried_within_hours_not_the_next_day(
 
 
 @pytest.mark.parametrize("status", [HTTPStatus.NOT_FOUND, HTTPStatus.GONE])
-async def test_retired_usage_api_is_reported_once_and_not_asked_again(
+async def test_no_usage_source_left_is_reported_once_and_not_asked_again(
     recorder_mock: Recorder,
     hass: HomeAssistant,
     aioclient_mock: AiohttpClientMocker,
@@ -612,9 +614,10 @@ async def test_retired_usage_api_is_reported_once_and_not_asked_again(
     caplog: pytest.LogCaptureFixture,
     status: HTTPStatus,
 ) -> None:
-    """Once 1NCE's v1 is gone: one warning, no totals, no daily requests."""
+    """v1 usage and the SMS list both gone: one warning, no totals, no requests."""
     gone = {"status": status, "json": {"message": "Not Found"}}
     _answer(aioclient_mock, gate=gone, meter=gone)
+    aioclient_mock.get(SMS_LIST, status=HTTPStatus.GONE, json={"message": "Gone"})
     await _poll(hass, usage)
 
     assert _retired_warnings(caplog) == 1

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from http import HTTPStatus
 import logging
+import re
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 import pytest
@@ -17,6 +20,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
 )
 
 from custom_components.one_nce.api import DEFAULT_BASE_URL
+from custom_components.one_nce.api.records import UsageKind, UsageRecord
 from custom_components.one_nce.const import DOMAIN
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, Platform
 from homeassistant.core import HomeAssistant
@@ -45,10 +49,13 @@ def answer_usage(
     aioclient_mock: AiohttpClientMocker,
     *,
     sim_2: dict[str, Any] | None = None,
+    sms_list: dict[str, Any] | None = None,
     **answer: Any,
 ) -> None:
     """Answer the account as usual, but usage requests as given (SIM 2's apart)."""
     aioclient_mock.clear_requests()
+    if sms_list is not None:
+        aioclient_mock.get(re.compile(r"/v2/sims/\d+/sms"), **sms_list)
     if sim_2 is not None:
         aioclient_mock.get(
             f"{DEFAULT_BASE_URL}/v1/sims/{FLEET_ICCIDS[1]}/usage", **sim_2
@@ -238,14 +245,14 @@ async def test_month_sensors_of_an_earlier_run_return_soon_after_a_failed_first_
     assert hass.states.get(RECEIVED).state == "12"
 
 
-async def test_retired_usage_creates_no_month_sensors_and_removes_old_ones(
+async def test_no_usage_source_creates_no_month_sensors_and_removes_old_ones(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
     mock_details: AiohttpClientMocker,
     entity_registry: er.EntityRegistry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """With v1 usage gone: one log line, and no sensors stuck at unavailable."""
+    """v1 usage and the SMS list gone: one log line, no sensors stuck unavailable."""
     mock_config_entry.add_to_hass(hass)
     for key in ("sms_sent_this_month", "sms_received_this_month"):
         entity_registry.async_get_or_create(
@@ -254,7 +261,7 @@ async def test_retired_usage_creates_no_month_sensors_and_removes_old_ones(
             f"{mock_config_entry.entry_id}_{key}",
             config_entry=mock_config_entry,
         )
-    answer_usage(mock_details, **GONE)
+    answer_usage(mock_details, sms_list=GONE, **GONE)
     await set_up(hass, mock_config_entry, [Platform.SENSOR])
 
     assert _month_entities(entity_registry, mock_config_entry) == []
@@ -264,7 +271,7 @@ async def test_retired_usage_creates_no_month_sensors_and_removes_old_ones(
     assert hass.states.get("sensor.1nce_account_sims").state == "3"
 
 
-async def test_month_sensors_go_when_usage_is_retired_later(
+async def test_month_sensors_go_when_every_usage_source_is_retired_later(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
     mock_details: AiohttpClientMocker,
@@ -272,14 +279,80 @@ async def test_month_sensors_go_when_usage_is_retired_later(
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """1NCE retiring v1 while Home Assistant runs takes the sensors away too."""
+    """1NCE retiring v1 and the SMS list while Home Assistant runs: sensors go."""
     answer_usage(mock_details, **MONTH)
     await set_up(hass, mock_config_entry, [Platform.SENSOR])
     assert hass.states.get(SENT).state == "21"
 
-    answer_usage(mock_details, **GONE)
+    answer_usage(mock_details, sms_list=GONE, **GONE)
     await _move_to(hass, freezer, "2026-11-25 12:01:00+00:00")
 
     assert _month_entities(entity_registry, mock_config_entry) == []
     assert hass.states.get(SENT) is None
     assert _retired_warnings(caplog) == 1
+
+
+async def test_month_sensors_count_platform_2_sims_from_their_sms_lists(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+) -> None:
+    """No v1 usage for any SIM: the SMS lists fill the sensors, also after a reload.
+
+    Each of the three SIMs lists two delivered MT SMS and one MO (plus one
+    pending and one expired, which do not count); reloading the entry reads
+    the same lists again and counts nothing twice.
+    """
+    not_found = {"status": HTTPStatus.NOT_FOUND, "json": {"message": "Not Found"}}
+    sms_list = {"json": load_json("sms_list_platform2.json")}
+    answer_usage(mock_details, sms_list=sms_list, **not_found)
+    await set_up(hass, mock_config_entry, [Platform.SENSOR])
+
+    assert hass.states.get(SENT).state == "6"
+    assert hass.states.get(RECEIVED).state == "3"
+
+    with patch("custom_components.one_nce.PLATFORMS", [Platform.SENSOR]):
+        assert await hass.config_entries.async_reload(mock_config_entry.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(SENT).state == "6"
+    assert hass.states.get(RECEIVED).state == "3"
+
+
+def _streamed(number: int, iccid: str, when: str) -> UsageRecord:
+    end = datetime.fromisoformat(when)
+    return UsageRecord(
+        record_id=str(number),
+        iccid=iccid,
+        start=end,
+        end=end,
+        kind=UsageKind.SMS,
+        sms_mt=1,
+    )
+
+
+async def test_month_sensors_follow_the_data_streamer_without_a_poll(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A streamed SMS of a day the stream owns shows at once, no request made.
+
+    The stream's first record falls on a day v1 already counts: it is not
+    added. From the next day on the stream counts the SIM's SMS.
+    """
+    answer_usage(mock_details, **MONTH)
+    await set_up(hass, mock_config_entry, [Platform.SENSOR])
+    usage = mock_config_entry.runtime_data.usage
+    requests = mock_details.call_count
+    gate = FLEET_ICCIDS[0]
+
+    await usage.async_add_streamed([_streamed(1, gate, "2026-11-24T12:30:00+00:00")])
+    await hass.async_block_till_done()
+    assert hass.states.get(SENT).state == "21"
+
+    freezer.move_to("2026-11-25T09:00:00+00:00")  # 01:00 local, before the poll
+    await usage.async_add_streamed([_streamed(2, gate, "2026-11-25T08:59:00+00:00")])
+    await hass.async_block_till_done()
+    assert hass.states.get(SENT).state == "22"
+    assert mock_details.call_count == requests

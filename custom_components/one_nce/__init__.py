@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
-from .api import DEFAULT_BASE_URL, ConnectivityStatus
+from .api import DEFAULT_BASE_URL, ConnectivityStatus, UsageRecord
 from .compat import reload_on_new_options
 from .connection import create_client
 from .const import CONF_API_URL, CONF_STREAMER_PASSWORD, DOMAIN, LOGGER
@@ -36,7 +36,7 @@ from .receiving.streamer_repair import (
 )
 from .services import async_setup_services
 from .statistics import async_remove_zone_record
-from .usage import UsageCoordinator
+from .usage import UsageCoordinator, async_remove_ledger
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -77,9 +77,21 @@ async def async_setup_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> bo
     # fleet (whose list already loaded) from being set up.
     await details.async_refresh()
     usage = UsageCoordinator(hass, entry, client, lambda: fleet.data or {})
+    await usage.async_load()
+    # SIMs without v1 usage count their data from the data quota's drops.
+    entry.async_on_unload(
+        details.async_add_listener(
+            lambda: usage.note_quotas(
+                {
+                    iccid: (sim.data_quota, sim.fetched_at)
+                    for iccid, sim in (details.data or {}).items()
+                }
+            )
+        )
+    )
     receiver = await async_open_receiver(hass, entry, fleet, client)
     entry.async_on_unload(receiver.async_close)
-    _follow_streams(entry, receiver.streamer, details)
+    _follow_streams(hass, entry, receiver.streamer, details, usage)
     # Reports it finds go into the receiver's inbox, like pushed ones.
     delivery = DeliveryTracker(hass, entry, client, receiver.inbox)
     entry.runtime_data = OneNceRuntimeData(
@@ -115,13 +127,18 @@ async def async_setup_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> bo
 
 
 def _follow_streams(
-    entry: OneNceConfigEntry, streamer: Streamer, details: DetailsCoordinator
+    hass: HomeAssistant,
+    entry: OneNceConfigEntry,
+    streamer: Streamer,
+    details: DetailsCoordinator,
+    usage: UsageCoordinator,
 ) -> None:
     """Let what the Data Streamer pushes stand in for polling while it delivers.
 
     Pushed network events set a SIM's connection and last event, streamed
-    traffic has its quota read, and while a stream kind delivers, the details
-    coordinator stops asking 1NCE for what that stream tells.
+    traffic has its quota read and is counted as usage, and while a stream
+    kind delivers, the details coordinator stops asking 1NCE for what that
+    stream tells.
     """
     details.follow_streams(
         lambda: (
@@ -135,6 +152,14 @@ def _follow_streams(
     entry.async_on_unload(
         streamer.async_add_usage_listener(details.async_note_streamed_usage)
     )
+
+    @callback
+    def count_usage(records: list[UsageRecord]) -> None:
+        entry.async_create_background_task(
+            hass, usage.async_add_streamed(records), f"{DOMAIN} streamed usage"
+        )
+
+    entry.async_on_unload(streamer.async_add_usage_listener(count_usage))
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> bool:
@@ -161,6 +186,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> N
     await async_remove_delivery_store(hass, entry.entry_id)
     await async_remove_zone_record(hass, entry.entry_id)
     async_remove_streamer_issues(hass, entry.entry_id)
+    await async_remove_ledger(hass, entry.entry_id)
 
 
 async def async_remove_config_entry_device(

@@ -464,12 +464,13 @@ def _async_follow_usage(
     entry: OneNceConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the month sensors once usage was read; remove them if 1NCE retired it.
+    """Add the month sensors once usage was read; remove them if no source is left.
 
-    Usage is read after setup, in the background, and 1NCE may have retired
-    it (v1): sensors that could never show anything are not created, and
-    those left in the registry by an earlier run are removed. The log says
-    why, once (`usage.py`).
+    Usage is read after setup, in the background. A SIM without v1 usage is
+    counted from its SMS list and quota instead; only when neither answers
+    (`usage.supported` is False) could the sensors never show anything: they
+    are then not created, and those left in the registry by an earlier run
+    are removed. The log says why, once (`usage/coordinator.py`).
     """
     usage = entry.runtime_data.usage
     added = False
@@ -647,9 +648,10 @@ class OneNceAccountSmsVolumeSensor(OneNceAccountEntity, SensorEntity):
 
 
 class OneNceUsageSensor(OneNceAccountEntity, SensorEntity):
-    """This month's SMS of the whole fleet, from 1NCE's (v1) usage statistics.
+    """This month's SMS of the whole fleet, from each SIM's usage source.
 
-    Created once usage was first read. Unknown while any SIM's month is not
+    Each SIM's source is v1's usage, its SMS list or the Data Streamer
+    (`usage/`). Created once usage was first read. Unknown while any SIM's month is not
     known (e.g. its first fetch after a restart failed), rather than a sum
     that drops and rises again; a SIM that keeps failing is left out, and
     `sims_not_counted` says how many are.

@@ -11,10 +11,16 @@ A re-import must never count a day twice. Sums therefore always continue from
 the stored sum of the day BEFORE the first day being written; days already
 stored are overwritten with the same (or corrected) values.
 
+From a subject's first day fed by the Data Streamer on (`HourlyFrom`), its days
+are written by the hour instead: every hour of the day (up to the current
+one), the streamed hours where they fell and any other source's day total in
+the day's first hour. Every hour is written whatever changed, so a day whose
+source changed never keeps rows of the other source's shape.
+
 Finding a stored row's date, and the row of a given date, needs the time zone
 the row was written in. `ZoneRecord` remembers it per subject; rows written in
 another zone than Home Assistant's current one are cleared and imported anew
-(`usage.py`), or a day would be read as its neighbour and counted twice.
+(`usage/`), or a day would be read as its neighbour and counted twice.
 """
 
 from __future__ import annotations
@@ -153,6 +159,14 @@ def statistic_metadata(
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class HourlyFrom:
+    """A subject written by the hour from `first` on, with these streamed hours."""
+
+    first: date
+    hours: Mapping[datetime, UsageDay]  # UTC hour start -> that hour's usage
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StoredTail:
     """A statistic's newest stored row: its day and the running sum there."""
 
@@ -236,8 +250,12 @@ async def async_import_usage(
     hass: HomeAssistant,
     imports: Iterable[tuple[Subject, list[UsageDay]]],
     tails: Mapping[str, StoredTail],
+    hourly: Mapping[str, HourlyFrom] | None = None,
 ) -> None:
     """Write each subject's consecutive days, continuing its stored sums.
+
+    `hourly` (by the subject's `key_id`) writes its days from `first` on by
+    the hour (see the module doc).
 
     `tails` are the newest stored rows read before fetching. Where a subject's
     first day comes after its tail (e.g. Home Assistant was off for longer than
@@ -259,18 +277,18 @@ async def async_import_usage(
     continue_from.update(dict.fromkeys(look_up, 0.0))
     continue_from.update(await _async_sums_before(hass, look_up))
 
+    now = dt_util.utcnow()
     for subject, days in batch:
+        by_hour = (hourly or {}).get(subject.key_id)
         for kind in KINDS:
             statistic_id = subject.statistic_ids[kind.key]
             running = continue_from[statistic_id]
             rows: list[StatisticData] = []
             for day in days:
-                value = kind.value(day)
-                # Rounded so that megabytes do not drift by float noise per day.
-                running = round(running + value, 6)
-                rows.append(
-                    {"start": day_start(day.day), "state": value, "sum": running}
-                )
+                for start, value in _parts(day, kind, by_hour, now):
+                    # Rounded so that megabytes do not drift by float noise.
+                    running = round(running + value, 6)
+                    rows.append({"start": start, "state": value, "sum": running})
             metadata = statistic_metadata(
                 statistic_id=statistic_id,
                 name=f"{subject.name} {kind.name}",
@@ -278,6 +296,32 @@ async def async_import_usage(
                 unit_class=kind.unit_class,
             )
             async_add_external_statistics(hass, metadata, rows)
+
+
+def _parts(
+    day: UsageDay, kind: UsageKind, by_hour: HourlyFrom | None, now: datetime
+) -> list[tuple[datetime, float]]:
+    """Split a day into rows: one at its start, or one per hour (see the module doc)."""
+    total = kind.value(day)
+    start = day_start(day.day)
+    if by_hour is None or day.day < by_hour.first:
+        return [(start, total)]
+    end = min(
+        day_start(day.day + _ONE_DAY),
+        now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1),
+    )
+    hours: list[datetime] = []
+    hour = start
+    while hour < end or not hours:
+        hours.append(hour)
+        hour += timedelta(hours=1)
+    values = [
+        kind.value(by_hour.hours[hour]) if hour in by_hour.hours else 0.0
+        for hour in hours
+    ]
+    # What no streamed hour holds (another source's day) goes to the first.
+    values[0] = round(values[0] + total - sum(values), 6)
+    return list(zip(hours, values, strict=True))
 
 
 def clear_usage(hass: HomeAssistant, subjects: Iterable[Subject]) -> None:

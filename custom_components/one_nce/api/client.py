@@ -78,6 +78,10 @@ MAX_SHARED_PAUSE: Final = 600.0
 RATE_LIMIT: Final = 10
 RATE_LIMIT_WINDOW: Final = 1.25
 _MAX_PAGES: Final = 10_000
+# v2's SMS list pages with `per_page` up to 1000; a week of SMS of one SIM
+# beyond 50 pages is beyond any IoT device.
+MAX_SMS_PER_PAGE: Final = 1000
+MAX_SMS_LIST_PAGES: Final = 50
 _TOPUP_ORDER_URL_KEY: Final = "Location"
 
 
@@ -676,6 +680,31 @@ class OneNceClient:
         )
         data = response.data if response.data is not None else []
         return [Sms.from_api(item) for item in as_list(data, "SMS list")]
+
+    async def async_list_all_sms(self, iccid: str) -> list[Sms]:
+        """Read every page of the SIM's SMS list, 1000 a page, each SMS once.
+
+        1NCE keeps 7 days. Reading stops at a short page, at a page with
+        nothing new (a server that ignores `page` would otherwise be asked
+        for the same SMS again and again) or after `MAX_SMS_LIST_PAGES`.
+        """
+        found: dict[str, Sms] = {}
+        for page in range(1, MAX_SMS_LIST_PAGES + 1):
+            items = await self.async_list_sms(
+                iccid, page=page, per_page=MAX_SMS_PER_PAGE
+            )
+            new = {sms.sms_id: sms for sms in items if sms.sms_id not in found}
+            found.update(new)
+            if len(items) < MAX_SMS_PER_PAGE or not new:
+                break
+        else:
+            _LOGGER.warning(
+                "Listing the SMS of %s stopped after %d pages (%d SMS)",
+                iccid,
+                MAX_SMS_LIST_PAGES,
+                len(found),
+            )
+        return list(found.values())
 
     async def async_get_sms(self, iccid: str, sms_id: SmsId) -> Sms:
         """Fetch one SMS, e.g. to learn whether it was delivered."""

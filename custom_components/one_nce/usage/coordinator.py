@@ -1,10 +1,15 @@
 """Daily SMS and data usage of the fleet: history in the recorder, this month in memory.
 
-Only 1NCE's v1 API reports usage, one request per SIM for any window within
-the last six months. Once a day every SIM's usage is fetched, concurrently
-through the client's rate limiter, from the last day already stored (it may
-have been partial) up to today, and written as long-term statistics
-(`statistics.py`). The first run backfills six months, still one request per
+1NCE's v1 API reports usage, one request per SIM for any window within the
+last six months. A SIM it answers no usage for (a Platform 2.0 SIM, or every
+SIM once v1 is retired) is counted from its SMS list and data quota instead
+(`ledger.py`), and the Data Streamer's records, when they come, are the
+preferred source of the days they own (`stream.py`). Each SIM's days come
+from one source each, into the same statistics and month totals.
+
+Once a day every SIM's usage is fetched, concurrently through the client's
+rate limiter, from the last day already stored (it may have been partial) up
+to today, and written as long-term statistics (`statistics.py`). The first run backfills six months, still one request per
 SIM. The current month's days stay in memory for the account's "this month"
 sensors.
 
@@ -31,21 +36,24 @@ from typing import Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from .api import (
+from ..api import (
     OneNceClient,
     OneNceError,
     OneNceFeatureUnavailableError,
+    Quota,
     Sim,
-    Usage,
     UsageDay,
 )
-from .const import CONF_LIST_INTERVAL, DEFAULT_LIST_INTERVAL, DOMAIN, LOGGER
-from .polling.backoff import Backoff
-from .statistics import (
+from ..api.records import UsageRecord
+from ..const import CONF_LIST_INTERVAL, DEFAULT_LIST_INTERVAL, DOMAIN, LOGGER
+from ..polling.backoff import Backoff
+from ..statistics import (
+    HourlyFrom,
     StoredTail,
     Subject,
     ZoneRecord,
@@ -55,6 +63,8 @@ from .statistics import (
     fleet_subject,
     sim_subject,
 )
+from .ledger import SMS_LIST_REACH, UsageLedger
+from .stream import add_usage
 
 USAGE_INTERVAL: Final = timedelta(days=1)
 # A SIM whose usage failed is asked again after this, then twice as long each
@@ -71,6 +81,10 @@ _SLACK: Final = timedelta(minutes=1)
 _NAMED: Final = 5
 # 1NCE keeps usage for the last six months.
 MONTHS_KEPT: Final = 6
+# Streamed records reach the recorder this long after a batch, batched.
+STREAM_IMPORT_DELAY: Final = timedelta(minutes=1)
+# Days before the month kept in memory, to sum the fleet's streamed days.
+_DAYS_BEFORE_MONTH: Final = timedelta(days=7)
 
 type SimsGetter = Callable[[], Mapping[str, Sim]]
 
@@ -179,8 +193,12 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
     `data` maps each SIM of the last poll to its days of this month, or to None
     while they are not all known (its fetch failed since Home Assistant
     started). A SIM that fails later keeps the days last fetched. Failed SIMs
-    are retried alone, sooner than daily (see the module doc). When 1NCE no
-    longer offers usage (v1 retired) it says so once and stops polling.
+    are retried alone, sooner than daily (see the module doc). When no source
+    answers for any SIM (v1's usage and the SMS list both gone) it says so
+    once and stops polling.
+
+    `async_add_streamed` takes the Data Streamer's usage records: this
+    month's totals follow at once, the recorder a minute later.
     """
 
     config_entry: ConfigEntry
@@ -204,6 +222,11 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
         self._next_daily: datetime | None = None
         self._empty_list_seen = False
         self._zones = ZoneRecord(hass, entry.entry_id)
+        self.ledger = UsageLedger(hass, entry.entry_id)
+        self._loaded = False
+        self._switched: list[str] = []
+        self._streamed: dict[str, date] = {}  # SIM -> first day to import
+        self._cancel_stream_import: Callable[[], None] | None = None
         super().__init__(
             hass,
             LOGGER,
@@ -215,6 +238,117 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
         # listener goes with the entry: a refresh still running at unload
         # would otherwise schedule the next one after the shutdown.
         entry.async_on_unload(self.async_add_listener(_keep_polling))
+
+    async def async_load(self) -> None:
+        """Read what the fallback sources and the stream counted before."""
+        if not self._loaded:
+            self._loaded = True
+            await self.ledger.async_load()
+
+    async def async_shutdown(self) -> None:
+        """Stop polling; write what was counted now rather than in a few seconds.
+
+        Streamed records whose import was still waiting are in the Store and
+        reach the recorder with the next poll after a restart.
+        """
+        await super().async_shutdown()
+        if self._cancel_stream_import is not None:
+            self._cancel_stream_import()
+            self._cancel_stream_import = None
+        if self._loaded:
+            await self.ledger.async_save()
+
+    @callback
+    def note_quotas(self, readings: Mapping[str, tuple[Quota, datetime]]) -> None:
+        """Take each SIM's data quota as the details coordinator read it."""
+        for iccid, (quota, at) in readings.items():
+            if self._loaded:
+                self.ledger.note_quota(iccid, quota, at)
+
+    async def async_add_streamed(self, records: list[UsageRecord]) -> None:
+        """Count a batch of the Data Streamer's new usage records.
+
+        The records are new (the receiver removed repeats). This month's
+        totals change at once; the recorder gets the days a minute later,
+        one import for every batch of that minute.
+        """
+        await self.async_load()
+        changed = self.ledger.stream.add(records, dt_util.utcnow())
+        if not changed:
+            return
+        self.ledger.save_soon()
+        keep_from = month_start() - _DAYS_BEFORE_MONTH
+        for iccid, days in changed.items():
+            kept = self._month_days.get(iccid)
+            if kept is not None:
+                for day in days:
+                    if day >= keep_from:
+                        kept[day] = self.ledger.stream.day(iccid, day)
+            first = min(days)
+            self._streamed[iccid] = min(first, self._streamed.get(iccid, first))
+        known: dict[str, list[UsageDay] | None] | None = self.data
+        if known is not None:
+            self.data = self._month_data(known)
+            self.async_update_listeners()
+        if self._cancel_stream_import is None:
+            self._cancel_stream_import = async_call_later(
+                self.hass, STREAM_IMPORT_DELAY, self._async_import_streamed
+            )
+
+    async def _async_import_streamed(self, _now: datetime) -> None:
+        """Write the streamed days, and the fleet's, to the recorder."""
+        self._cancel_stream_import = None
+        streamed, self._streamed = self._streamed, {}
+        sims: Mapping[str, Sim] = self._sims()
+        if not await self._async_recording():
+            return
+        keep_from = month_start() - _DAYS_BEFORE_MONTH
+        today = usage_today()
+        subjects = {
+            iccid: sim_subject(iccid, sims[iccid].label)
+            for iccid in streamed
+            if iccid in sims and iccid in self._month_days
+        }
+        if not subjects:
+            return
+        if await self._zones.async_foreign(
+            (self.fleet, *subjects.values()),
+            await async_stored_tails(
+                self.hass,
+                (subject.key_id for subject in (self.fleet, *subjects.values())),
+            ),
+        ):
+            # Home Assistant's zone changed: the daily poll clears and
+            # imports these anew first (streamed days included).
+            return
+        start = max(min(streamed[iccid] for iccid in subjects), keep_from)
+        imports = [
+            (iccid, consecutive_days(self._month_days[iccid].values(), start, today))
+            for iccid in subjects
+        ]
+        fleet_days = _fleet_days(
+            [
+                list(days.values())
+                for iccid, days in self._month_days.items()
+                if iccid in sims
+            ],
+            start,
+            today,
+        )
+        tails = await async_stored_tails(
+            self.hass,
+            (
+                statistic_id
+                for subject in (self.fleet, *subjects.values())
+                for statistic_id in subject.statistic_ids.values()
+            ),
+        )
+        await self._async_import(
+            [(iccid, subjects[iccid], days) for iccid, days in imports],
+            fleet_days,
+            tails,
+            sims,
+        )
 
     def month_totals(self) -> tuple[int, int] | None:
         """Count this month's SMS sent (MT) and received (MO) over the fleet, so far.
@@ -262,6 +396,7 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
     async def _async_update_data(self) -> dict[str, list[UsageDay] | None]:
         if not self.supported:
             return {}
+        await self.async_load()
         now = dt_util.utcnow()
         pending = self._pending
         try:
@@ -332,12 +467,26 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
             starts = dict.fromkeys(sims, fleet_start)
 
         fetched, errors = await self._async_fetch(starts, today, now)
-        fleet_days = _fleet_days(fetched.values(), fleet_start, today)
+        earliest = min(
+            [fleet_start, *(days[0].day for days in fetched.values() if days)]
+        )
+        if month_start() - _DAYS_BEFORE_MONTH <= earliest < fleet_start:
+            # A SIM's window reaches back further (`_async_days`): the fleet's
+            # days from there are summed from every SIM's days in memory.
+            fleet_start = earliest
+            fleet_days = _fleet_days(
+                [list(self._month_days.get(iccid, {}).values()) for iccid in sims],
+                fleet_start,
+                today,
+            )
+        else:
+            fleet_days = _fleet_days(fetched.values(), fleet_start, today)
         if recording and fetched:
             await self._async_import(
-                [(subjects[iccid], days) for iccid, days in fetched.items()],
+                [(iccid, subjects[iccid], days) for iccid, days in fetched.items()],
                 fleet_days,
                 tails,
+                sims,
             )
         failed = [iccid for iccid in sims if iccid not in fetched]
         if failed:
@@ -383,17 +532,18 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
         )
         if fetched and pending.recording and await self._async_recording():
             imports = [
-                (pending.subjects[iccid], days) for iccid, days in fetched.items()
+                (iccid, pending.subjects[iccid], days)
+                for iccid, days in fetched.items()
             ]
             tails = await async_stored_tails(
                 self.hass,
                 (
                     statistic_id
-                    for subject in (self.fleet, *(subject for subject, _ in imports))
+                    for subject in (self.fleet, *(subject for _, subject, _ in imports))
                     for statistic_id in subject.statistic_ids.values()
                 ),
             )
-            await self._async_import(imports, fleet_days, tails)
+            await self._async_import(imports, fleet_days, tails, pending.sims)
         remaining = {
             iccid: start for iccid, start in starts.items() if iccid not in fetched
         }
@@ -415,10 +565,7 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
         """Fetch each SIM's days from its start; note failures and recoveries."""
         first = month_start()
         results = await asyncio.gather(
-            *(
-                self.client.async_get_usage(iccid, start, end)
-                for iccid, start in starts.items()
-            ),
+            *(self._async_days(iccid, start, end) for iccid, start in starts.items()),
             return_exceptions=True,
         )
         fetched: dict[str, list[UsageDay]] = {}
@@ -426,8 +573,8 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
         reported: dict[str, OneNceError] = {}
         recovered: list[str] = []
         for (iccid, start), result in zip(starts.items(), results, strict=True):
-            if isinstance(result, Usage):
-                fetched[iccid] = consecutive_days(result.days, start, end)
+            if isinstance(result, list):
+                fetched[iccid] = result
                 self._remember(iccid, start, fetched[iccid], first)
                 if self._given_up(iccid):
                     recovered.append(iccid)
@@ -457,17 +604,105 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
                 "Usage of SIM %s is fetched again; this month's SMS totals count it",
                 _named(recovered),
             )
+        if self._switched:
+            LOGGER.info(
+                "1NCE reports no usage for SIM %s (a Platform 2.0 SIM, or API v1 "
+                "retired): its SMS are counted from its SMS list from now on and "
+                "its data from its data quota. The first count reaches back only "
+                "%d days, as far as 1NCE lists SMS; earlier days have no usage "
+                "from this source",
+                _named(self._switched),
+                SMS_LIST_REACH.days,
+            )
+            self._switched = []
         return fetched, errors
+
+    async def _async_days(self, iccid: str, start: date, end: date) -> list[UsageDay]:
+        """Fetch a SIM's days from its source: v1, else its SMS list and quota."""
+        if iccid not in self.ledger.fallback:
+            try:
+                usage = await self.client.async_get_usage(iccid, start, end)
+            except OneNceFeatureUnavailableError as err:
+                LOGGER.debug("No v1 usage for SIM %s: %s", iccid, err)
+                # Days before `start` are stored already (v1's, or none).
+                origin = max(start, usage_today() - SMS_LIST_REACH)
+                earlier = self._month_days.get(iccid, {}).values()
+                self.ledger.switch(iccid, origin, earlier)
+                self._switched.append(iccid)
+            else:
+                return self._overlay(
+                    iccid, consecutive_days(usage.days, start, end), start, end
+                )
+        # Read even while the stream delivers: the days before it owns any
+        # (its first record's day, the week before) are the list's to count.
+        messages = await self.client.async_list_all_sms(iccid)
+        changed = self.ledger.count_sms(iccid, messages, usage_today())
+        # An SMS can be counted on a day already stored: an MT delivered
+        # before the Data Streamer's import wrote a later day.
+        start = min([start, *changed])
+        first = max(start, self.ledger.first_day(iccid, usage_today()))
+        counted = {day.day: day for day in self.ledger.days(iccid)}
+        days = [
+            counted.get(day) or UsageDay(day=day, sms_mt=0, sms_mo=0, data_mb=0.0)
+            for day in (
+                first + timedelta(days=offset)
+                for offset in range(max((end - first).days + 1, 0))
+            )
+        ]
+        return self._overlay(iccid, days, first, end)
+
+    def _overlay(
+        self, iccid: str, days: list[UsageDay], start: date, end: date
+    ) -> list[UsageDay]:
+        """Put the stream's days in place of the source's, where it owns them."""
+        stream = self.ledger.stream
+        if not stream.known(iccid):
+            return days
+        now = dt_util.utcnow()
+        by_day = {day.day: day for day in days}
+        for offset in range((end - start).days + 1):
+            day = start + timedelta(days=offset)
+            if stream.owns(iccid, day, now):
+                by_day[day] = stream.day(iccid, day)
+        return consecutive_days(by_day.values(), start, end)
 
     async def _async_import(
         self,
-        sims: list[tuple[Subject, list[UsageDay]]],
+        sims: list[tuple[str, Subject, list[UsageDay]]],
         fleet_days: list[UsageDay],
         tails: Mapping[str, StoredTail],
+        every_sim: Iterable[str],
     ) -> None:
-        """Write the SIMs' and the fleet's days; note the zone they are in."""
-        imports = [*sims, (self.fleet, fleet_days)]
-        await async_import_usage(self.hass, imports, tails)
+        """Write the SIMs' and the fleet's days; note the zone they are in.
+
+        From a streamed SIM's first streamed day on, its days are written by
+        the hour (and the fleet's, with every streamed SIM's hours): see
+        `statistics.async_import_usage`.
+        """
+        stream = self.ledger.stream
+        hourly: dict[str, HourlyFrom] = {}
+        fleet_hours: dict[datetime, UsageDay] = {}
+        fleet_from: date | None = None
+        now = dt_util.utcnow()
+        for iccid in every_sim:
+            first = stream.first_day(iccid)
+            if first is None:
+                continue
+            fleet_from = first if fleet_from is None else min(fleet_from, first)
+            for hour, usage in stream.owned_hours(iccid, now).items():
+                known = fleet_hours.get(hour)
+                fleet_hours[hour] = usage if known is None else add_usage(known, usage)
+        for iccid, subject, _days in sims:
+            first = stream.first_day(iccid)
+            if first is not None:
+                hourly[subject.key_id] = HourlyFrom(
+                    first=first, hours=stream.owned_hours(iccid, now)
+                )
+        if fleet_from is not None:
+            hourly[self.fleet.key_id] = HourlyFrom(first=fleet_from, hours=fleet_hours)
+        imports = [(subject, days) for _iccid, subject, days in sims]
+        imports.append((self.fleet, fleet_days))
+        await async_import_usage(self.hass, imports, tails, hourly)
         await self._zones.async_written(subject for subject, days in imports if days)
 
     async def _async_clear_other_zones(
@@ -522,7 +757,14 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
         first = month_start()
         return {
             iccid: (
-                sorted(self._month_days[iccid].values(), key=lambda day: day.day)
+                sorted(
+                    (
+                        day
+                        for day in self._month_days[iccid].values()
+                        if day.day >= first
+                    ),
+                    key=lambda day: day.day,
+                )
                 if self._covered_from.get(iccid, date.max) <= first
                 else None
             )
@@ -580,13 +822,17 @@ class UsageCoordinator(DataUpdateCoordinator[dict[str, list[UsageDay] | None]]):
     def _remember(
         self, iccid: str, start: date, days: list[UsageDay], first: date
     ) -> None:
-        """Keep this month's days of a SIM and how far back they are complete."""
+        """Keep this month's days of a SIM and how far back they are complete.
+
+        A week before the month is kept too, to sum the fleet's streamed days.
+        """
+        keep_from = first - _DAYS_BEFORE_MONTH
         kept = {
             day: usage
             for day, usage in self._month_days.get(iccid, {}).items()
-            if day >= first
+            if day >= keep_from
         }
-        kept.update((usage.day, usage) for usage in days if usage.day >= first)
+        kept.update((usage.day, usage) for usage in days if usage.day >= keep_from)
         self._month_days[iccid] = kept
         self._covered_from[iccid] = min(start, self._covered_from.get(iccid, start))
 
