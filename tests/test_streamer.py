@@ -843,3 +843,68 @@ async def test_a_sim_list_that_cannot_load_answers_503(
     )
 
     assert response.status == HTTPStatus.SERVICE_UNAVAILABLE
+
+
+async def test_a_batch_whose_sms_could_not_be_stored_still_hands_on_its_usage(
+    hass: HomeAssistant, entry: MockConfigEntry, client, usage_batches
+) -> None:
+    """The usage and events were stored: they are handed on, and the resend adds nothing."""
+    from unittest.mock import patch  # noqa: PLC0415
+
+    bus = async_capture_events(hass, EVENT_NETWORK_EVENT)
+    received = async_capture_events(hass, EVENT_SMS_RECEIVED)
+    inbox = entry.runtime_data.receiver.inbox
+    batch = [data_usage(1), pdp_event(2), mo_sms()]
+
+    with patch.object(inbox, "async_accept", side_effect=OSError("disk full")):
+        failed = await stream(client, entry, batch)
+    retried = await stream(client, entry, batch)
+
+    assert failed.status == HTTPStatus.SERVICE_UNAVAILABLE
+    assert retried.status == HTTPStatus.OK
+    assert ids(usage_batches) == ["1"]
+    assert [event.data["type_id"] for event in bus] == [3]
+    assert len(received) == 1
+
+
+async def test_a_batch_being_stored_when_the_entry_unloads_is_handed_on(
+    hass: HomeAssistant, entry: MockConfigEntry, client, usage_batches
+) -> None:
+    """Unloading waits for a batch being stored: 200 means it was handed on."""
+    import asyncio  # noqa: PLC0415
+
+    streamer = entry.runtime_data.receiver.streamer
+    store = streamer.records
+    journal = store._journal
+    real_write = journal.write
+    reached = asyncio.Event()
+    gate = asyncio.Event()
+
+    async def held_write(record: Any, on_commit: Any) -> Any:
+        reached.set()
+        await gate.wait()
+        return await real_write(record, on_commit)
+
+    stopping = asyncio.Event()
+    real_stop = getattr(streamer, "async_stop", None)
+
+    async def stop() -> None:
+        stopping.set()
+        if real_stop is not None:
+            await real_stop()
+
+    journal.write = held_write
+    streamer.async_stop = stop
+    request = asyncio.ensure_future(stream(client, entry, [data_usage(1)]))
+    await reached.wait()
+    unload = asyncio.ensure_future(hass.config_entries.async_unload(entry.entry_id))
+    # Until the unload waits for the batch, or is through without waiting.
+    waiting = asyncio.ensure_future(stopping.wait())
+    await asyncio.wait({unload, waiting}, return_when=asyncio.FIRST_COMPLETED)
+    waiting.cancel()
+    gate.set()
+    response = await request
+    assert await unload
+
+    assert response.status == HTTPStatus.OK
+    assert ids(usage_batches) == ["1"]

@@ -125,8 +125,17 @@ async def async_migrate_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> 
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> bool:
-    """Unload the platforms; the coordinator and client go with the entry."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    """Unload the platforms; the coordinator and client go with the entry.
+
+    The Data Streamer stops taking batches first and finishes those it is
+    storing while their listeners are still there.
+    """
+    streamer = entry.runtime_data.receiver.streamer
+    await streamer.async_stop()
+    if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
+        streamer.async_resume()
+        return False
+    return True
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> None:

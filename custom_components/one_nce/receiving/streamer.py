@@ -46,6 +46,10 @@ class SimListUnavailableError(Exception):
     """Membership cannot be decided now: the batch must be sent again later."""
 
 
+class StreamerClosedError(OSError):
+    """The entry is unloading: nothing is taken in now, 1NCE must retry."""
+
+
 @dataclass(slots=True)
 class StreamerHealth:
     """Counts of the streamer's requests and records since the entry loaded."""
@@ -119,6 +123,8 @@ class Streamer:
         self._usage_listeners: list[Callable[[list[UsageRecord]], None]] = []
         self._event_listeners: list[Callable[[NetworkEvent], None]] = []
         self._delivery_listeners: list[Callable[[], None]] = []
+        self._storing: set[asyncio.Task[None]] = set()
+        self._closing = False
 
     @callback
     def async_add_usage_listener(
@@ -155,11 +161,35 @@ class Streamer:
         last = self.last_delivery(kind)
         return last is not None and dt_util.utcnow() - last <= within
 
+    @property
+    def accepting(self) -> bool:
+        """Whether batches are taken in (False once the entry began to unload)."""
+        return not self._closing
+
+    async def async_stop(self) -> None:
+        """Take no more batches; wait until those being stored are handed on.
+
+        Called first when the entry unloads, while every listener is still
+        there: a batch whose records were stored is then never answered
+        200 with its hand-on lost.
+        """
+        self._closing = True
+        if self._storing:
+            await asyncio.wait(set(self._storing))
+
+    @callback
+    def async_resume(self) -> None:
+        """Take batches in again (the entry could not unload after all)."""
+        self._closing = False
+
     async def async_receive(self, batch: StreamBatch) -> None:
         """Store a batch's records and hand on the new ones.
 
         Returns once every record is stored; raises `OSError` if they could
         not be, `SimListUnavailableError` if membership cannot be decided.
+        Whatever was stored is handed on even when another part of the
+        batch failed (1NCE then hears 503 and resends, and the stored
+        records are recognised as copies).
         """
         health = self.health
         health.last_request = dt_util.utcnow()
@@ -173,36 +203,75 @@ class Streamer:
             )
         try:
             members = await self._members(batch)
-            usage = [record for record in batch.usage if record.iccid in members]
-            events = [event for event in batch.events if event.iccid in members]
-            mo_sms = [sms for sms in batch.mo_sms if sms.iccid in members]
-            reports = [report for report in batch.reports if report.iccid in members]
-            kinds = set()
-            if batch.usage:
-                kinds.add(StreamKind.USAGE.value)
-            if batch.events or batch.mo_sms or batch.reports:
-                kinds.add(StreamKind.EVENTS.value)
-            keys = [(StreamKind.USAGE.value, record.record_id) for record in usage]
-            keys += [(StreamKind.EVENTS.value, event.record_id) for event in events]
-            new, *sms_results = await asyncio.gather(
-                self.records.async_store(keys, kinds),
-                *(self._accept_sms(message) for message in _messages(mo_sms, reports)),
+            if self._closing:
+                raise StreamerClosedError("the entry is unloading")
+            # The store and its hand-on run to the end even if the request
+            # is cancelled: stored records must be handed on.
+            task = self._hass.async_create_task(
+                self._async_store(batch, members),
+                "one_nce streamer store",
+                eager_start=True,
             )
+            self._storing.add(task)
+            task.add_done_callback(self._stored)
+            await asyncio.shield(task)
         finally:
             health.changed()
-        sms_new = sum(1 for result in sms_results if result)
+
+    def _stored(self, task: asyncio.Task[None]) -> None:
+        """Forget a finished store; its failure was the request's to report."""
+        self._storing.discard(task)
+        if not task.cancelled():
+            task.exception()
+
+    async def _async_store(self, batch: StreamBatch, members: set[str]) -> None:
+        """Store the members' records, hand on what is new, then raise any failure."""
+        health = self.health
+        usage = [record for record in batch.usage if record.iccid in members]
+        events = [event for event in batch.events if event.iccid in members]
+        mo_sms = [sms for sms in batch.mo_sms if sms.iccid in members]
+        reports = [report for report in batch.reports if report.iccid in members]
+        kinds = set()
+        if batch.usage:
+            kinds.add(StreamKind.USAGE.value)
+        if batch.events or batch.mo_sms or batch.reports:
+            kinds.add(StreamKind.EVENTS.value)
+        keys = [(StreamKind.USAGE.value, record.record_id) for record in usage]
+        keys += [(StreamKind.EVENTS.value, event.record_id) for event in events]
+        stored, *sms_results = await asyncio.gather(
+            self.records.async_store(keys, kinds),
+            *(self._accept_sms(message) for message in _messages(mo_sms, reports)),
+            return_exceptions=True,
+        )
+        failures = [
+            result
+            for result in (stored, *sms_results)
+            if isinstance(result, BaseException)
+        ]
+        new: set[tuple[str, str]] = (
+            set() if isinstance(stored, BaseException) else stored
+        )
+        sms_new = sum(1 for result in sms_results if result is True)
         health.records += len(new) + sms_new
-        health.duplicates += (
-            len(usage) + len(events) + len(mo_sms) + len(reports) - len(new) - sms_new
-        )
-        if kinds:
-            for listener in list(self._delivery_listeners):
-                listener()
-        self._hand_on(
-            _first_copies(usage, StreamKind.USAGE, new),
-            _first_copies(events, StreamKind.EVENTS, new),
-        )
-        health.changed()
+        if not failures:
+            health.duplicates += (
+                len(usage)
+                + len(events)
+                + len(mo_sms)
+                + len(reports)
+                - len(new)
+                - sms_new
+            )
+        if not isinstance(stored, BaseException):
+            if kinds:
+                for listener in list(self._delivery_listeners):
+                    listener()
+            self._hand_on(
+                _first_copies(usage, StreamKind.USAGE, new),
+                _first_copies(events, StreamKind.EVENTS, new),
+            )
+        if failures:
+            raise failures[0]
 
     async def _accept_sms(self, message: MoSms | DeliveryReport) -> Any:
         if isinstance(message, DeliveryReport):

@@ -31,7 +31,7 @@ from homeassistant.util.json import json_loads
 from ..api.streamer import StreamerPayloadError, parse_stream_batch
 from ..const import CONF_STREAMER_PASSWORD, LOGGER, STREAMER_PATH
 from .credential import authorized
-from .streamer import SimListUnavailableError
+from .streamer import SimListUnavailableError, StreamerClosedError
 from .view import entry_for_secret
 
 MAX_BODY: Final = 16 * 1024 * 1024
@@ -80,6 +80,10 @@ class OneNceStreamerView(HomeAssistantView):
             except SimListUnavailableError:
                 raise _RefusedError(
                     HTTPStatus.SERVICE_UNAVAILABLE, "SIM list unavailable"
+                ) from None
+            except StreamerClosedError:
+                raise _RefusedError(
+                    HTTPStatus.SERVICE_UNAVAILABLE, "not ready"
                 ) from None
             except OSError as err:
                 LOGGER.warning(
