@@ -908,3 +908,22 @@ async def test_a_batch_being_stored_when_the_entry_unloads_is_handed_on(
 
     assert response.status == HTTPStatus.OK
     assert ids(usage_batches) == ["1"]
+
+
+async def test_an_sms_replayed_by_a_new_stream_days_later_fires_nothing(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    client,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A new stream replays 7 days: an MO SMS the forwarder brought is known."""
+    received = async_capture_events(hass, EVENT_SMS_RECEIVED)
+    assert (await push(client, entry, mo_sms())).status == HTTPStatus.OK
+    freezer.tick(timedelta(days=7))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+    replayed = await stream(client, entry, [mo_sms()])
+
+    assert replayed.status == HTTPStatus.OK
+    assert len(received) == 1
