@@ -927,3 +927,136 @@ async def test_an_sms_replayed_by_a_new_stream_days_later_fires_nothing(
 
     assert replayed.status == HTTPStatus.OK
     assert len(received) == 1
+
+
+# --- flat records, unreadable ones ---------------------------------------------
+
+
+def _now_iso() -> str:
+    from homeassistant.util import dt as dt_util  # noqa: PLC0415
+
+    return dt_util.utcnow().isoformat().replace("+00:00", "Z")
+
+
+async def test_flat_records_of_every_kind_are_taken_in(
+    hass: HomeAssistant, entry: MockConfigEntry, client, usage_batches
+) -> None:
+    """The Platform 2.0 migration pages' flat shape: usage, event, MO SMS, report."""
+    bus = async_capture_events(hass, EVENT_NETWORK_EVENT)
+    received = async_capture_events(hass, EVENT_SMS_RECEIVED)
+    reports = async_capture_events(hass, EVENT_DELIVERY_REPORT)
+    flat = [
+        {
+            "id": "31",
+            "start_timestamp": "2026-12-06T06:24:47.000Z",
+            "end_timestamp": "2026-12-06T06:25:10.000Z",
+            "traffic_type_id": 5,
+            "volume_total": 1.0,
+            "endpoint_name": GARDEN_GATE,
+            "organisation_id": 4567,
+        },
+        {
+            "id": "32",
+            "timestamp": _now_iso(),
+            "event_type_id": 3,
+            "alert": False,
+            "endpoint_name": GARDEN_GATE,
+            "organisation_id": 4567,
+        },
+        {
+            "id": 33,
+            "payload": "Gate opened",
+            "submit_date": "2026-12-06 07:01:00",
+            "dest_address": "12345",
+            "source_address": "882285100000001",
+            "dcs": 0,
+            "endpoint_id": 8765432,
+            "endpoint_name": GARDEN_GATE,
+            "organisation_id": 4567,
+        },
+        {
+            "id": 34,
+            "submit_date": "2026-12-06T08:00:00Z",
+            "final_date": "2026-12-06T08:00:09Z",
+            "endpoint_name": GARDEN_GATE,
+            "organisation_id": 4567,
+            "status_id": 4,
+            "status_status": "DELIVERED",
+            "detail_sms_id": "551734281731175386",
+        },
+    ]
+
+    response = await stream(client, entry, flat)
+
+    assert response.status == HTTPStatus.OK
+    assert ids(usage_batches) == ["31"]
+    assert [event.data["type_id"] for event in bus] == [3]
+    assert [event.data["text"] for event in received] == ["Gate opened"]
+    assert [
+        (event.data["sms_id"], event.data["report_id"], event.data["status"])
+        for event in reports
+    ] == [("551734281731175386", "34", "delivered")]
+    assert entry.runtime_data.receiver.streamer.health.unreadable == 0
+
+
+def unreadable_event(record_id: int) -> dict[str, Any]:
+    """An event whose timestamp cannot be read."""
+    return {**pdp_event(record_id), "timestamp": "soon"}
+
+
+async def test_why_records_were_unreadable_shows_in_diagnostics(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    hass_client_no_auth: ClientSessionGenerator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """The latest counts by reason (field names only) help find a new shape."""
+    assert await async_setup_component(hass, "diagnostics", {})
+    entry = mock_config_entry
+    await setup_receiving(hass, entry)
+    client = await hass_client_no_auth()
+    await stream(client, entry, [unreadable_event(1), {"id": 2}])
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+
+    assert diagnostics["streamer"]["requests"]["unreadable_reasons"] == {
+        "timestamp: not a recognised date/time format": 1,
+        "record is of no known kind": 1,
+    }
+
+
+async def test_a_stream_delivering_only_unreadable_records_raises_no_issue(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    client,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """1NCE delivers, in a shape not understood: the stream has not gone quiet."""
+    await stream(client, entry, [pdp_event(1)])
+    for record_id in range(2, 5):
+        await pass_time(hass, freezer, timedelta(hours=10))
+        response = await stream(client, entry, [unreadable_event(record_id)])
+        assert response.status == HTTPStatus.OK
+
+    assert silent_issue(hass, entry, "events") is None
+
+
+async def test_why_records_were_unreadable_is_logged_once_per_request(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    client,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """One debug line a request names the reasons, never a value from the body."""
+    caplog.set_level("DEBUG", logger="custom_components.one_nce")
+
+    await stream(client, entry, [unreadable_event(1), unreadable_event(2)])
+
+    lines = [
+        record.getMessage()
+        for record in caplog.records
+        if "unreadable" in record.getMessage()
+    ]
+    assert len(lines) == 1
+    assert "'timestamp: not a recognised date/time format': 2" in lines[0]
+    assert "soon" not in lines[0]

@@ -1118,6 +1118,94 @@ def test_a_platform_2_report_naming_its_sms_is_a_report(record: dict[str, Any]) 
     assert batch.reports[0].iccid == ICCID
 
 
+FLAT_MO_SMS: dict[str, Any] = {
+    "id": 6202,
+    "payload": "message text",
+    "submit_date": "2024-12-16 07:01:00",
+    "dest_address": "12345",
+    "source_address": "882285100000123",
+    "dcs": 0,
+    "pid": 0,
+    "endpoint_id": 8765432,
+    "endpoint_name": ICCID,
+    "organisation_id": 4567,
+}
+FLAT_REPORT: dict[str, Any] = {
+    "id": 2819195,
+    "submit_date": "2024-12-15T16:55:20Z",
+    "final_date": "2024-12-15T16:55:31Z",
+    "organisation_id": 4567,
+    "endpoint_id": 8765432,
+    "endpoint_name": ICCID,
+    "status_id": 4,
+    "status_status": "DELIVERED",
+}
+
+
+def test_a_flat_mo_sms_reads_as_the_nested_one() -> None:
+    batch = parse_stream_batch([FLAT_MO_SMS])
+
+    assert counts(batch) == (0, 0, 1, 0, 0, 0), batch.unreadable_reasons
+    assert batch.mo_sms == [parse_mo_sms(MO_SMS)]
+
+
+def test_flat_parts_of_a_long_sms_keep_their_numbering() -> None:
+    part = {
+        **FLAT_MO_SMS,
+        "multi_part_info_partno": 2,
+        "multi_part_info_total": 3,
+        "multi_part_info_identifier": 7000,
+    }
+
+    (sms,) = parse_stream_batch([part]).mo_sms
+
+    assert (sms.multi_part.part, sms.multi_part.total) == (2, 3)
+    assert sms.multi_part.identifier == "7000"
+
+
+@pytest.mark.parametrize(
+    "status", [{"status_status": "DELIVERED"}, {"status_description": "DELIVERED"}, {}]
+)
+def test_a_flat_delivery_report_reads_as_the_nested_one(
+    status: dict[str, Any],
+) -> None:
+    record = {
+        key: value for key, value in FLAT_REPORT.items() if key != "status_status"
+    }
+    batch = parse_stream_batch([{**record, **status}])
+
+    assert counts(batch) == (0, 0, 0, 1, 0, 0), batch.unreadable_reasons
+    assert batch.reports == [parse_delivery_report(REPORT)]
+
+
+def test_a_flat_platform_2_report_names_its_sms() -> None:
+    record = {**FLAT_REPORT, "detail_sms_id": "551734281731175386"}
+    del record["final_date"]
+
+    (report,) = parse_stream_batch([record]).reports
+
+    assert report.sms_id == "551734281731175386"
+    assert report.report_id == "2819195"
+    assert report.status is DeliveryStatus.DELIVERED
+
+
+def test_records_are_counted_by_the_stream_their_shape_belongs_to() -> None:
+    """Usage and event records count, read or not; SMS records count for neither."""
+    batch = parse_stream_batch(
+        [
+            nested_data(),
+            changed(flat_data(), "start_timestamp", "soon"),
+            changed(flat_data(), "traffic_type_id", 7),
+            changed(nested_event(), "timestamp", "soon"),
+            MO_SMS,
+            REPORT,
+            {"id": 1},
+        ]
+    )
+
+    assert (batch.usage_records, batch.event_records) == (3, 1)
+
+
 def test_a_status_without_final_date_or_sms_is_no_report() -> None:
     record = changed(REPORT, "final_date", _DELETE)
 

@@ -33,6 +33,8 @@ from .membership import Membership, SimMembership
 from .records import RecordStore
 
 LIVE_EVENT_AGE: Final = timedelta(hours=1)
+ANY_BATCH: Final = "any"
+"""The record store's name for a delivery of any batch, whatever it held."""
 
 
 class StreamKind(StrEnum):
@@ -64,6 +66,8 @@ class StreamerHealth:
     """Records acknowledged but not understood (or of a kind not used)."""
     foreign: int = 0
     """Records of SIMs or organisations not in this account, dropped."""
+    unreadable_reasons: dict[str, int] = field(default_factory=dict)
+    """Why the records of the latest batch with unreadable ones were (fields only)."""
     last_request: datetime | None = None
     _listeners: list[Callable[[], None]] = field(default_factory=list)
 
@@ -95,6 +99,7 @@ class StreamerHealth:
             "rejected": self.rejected,
             "unreadable": self.unreadable,
             "foreign": self.foreign,
+            "unreadable_reasons": dict(self.unreadable_reasons),
             "last_request": self.last_request.isoformat()
             if self.last_request
             else None,
@@ -161,6 +166,11 @@ class Streamer:
         last = self.last_delivery(kind)
         return last is not None and dt_util.utcnow() - last <= within
 
+    def in_use(self, within: timedelta = timedelta(days=1)) -> bool:
+        """Whether any batch (SMS only, unreadable...) was stored within `within`."""
+        last = self.records.last_delivery(ANY_BATCH)
+        return last is not None and dt_util.utcnow() - last <= within
+
     @property
     def accepting(self) -> bool:
         """Whether batches are taken in (False once the entry began to unload)."""
@@ -195,11 +205,15 @@ class Streamer:
         health.last_request = dt_util.utcnow()
         health.requests += 1
         health.unreadable += batch.unreadable + batch.unknown
+        if batch.unreadable_reasons:
+            health.unreadable_reasons = dict(batch.unreadable_reasons)
         if batch.unreadable or batch.unknown:
+            # The reasons name fields, never values from the body.
             LOGGER.debug(
-                "Acknowledged %d unreadable and %d unknown Data Streamer records",
+                "Acknowledged %d unreadable and %d unknown Data Streamer records: %s",
                 batch.unreadable,
                 batch.unknown,
+                batch.unreadable_reasons,
             )
         try:
             members = await self._members(batch)
@@ -231,10 +245,12 @@ class Streamer:
         events = [event for event in batch.events if event.iccid in members]
         mo_sms = [sms for sms in batch.mo_sms if sms.iccid in members]
         reports = [report for report in batch.reports if report.iccid in members]
-        kinds = set()
-        if batch.usage:
+        # Every authenticated batch shows the address in use; records shaped
+        # as usage or events, read or not, show which stream is alive.
+        kinds = {ANY_BATCH}
+        if batch.usage_records:
             kinds.add(StreamKind.USAGE.value)
-        if batch.events or batch.mo_sms or batch.reports:
+        if batch.event_records or batch.mo_sms or batch.reports:
             kinds.add(StreamKind.EVENTS.value)
         keys = [(StreamKind.USAGE.value, record.record_id) for record in usage]
         keys += [(StreamKind.EVENTS.value, event.record_id) for event in events]
@@ -263,9 +279,8 @@ class Streamer:
                 - sms_new
             )
         if not isinstance(stored, BaseException):
-            if kinds:
-                for listener in list(self._delivery_listeners):
-                    listener()
+            for listener in list(self._delivery_listeners):
+                listener()
             self._hand_on(
                 _first_copies(usage, StreamKind.USAGE, new),
                 _first_copies(events, StreamKind.EVENTS, new),
