@@ -1060,3 +1060,15 @@ async def test_why_records_were_unreadable_is_logged_once_per_request(
     assert len(lines) == 1
     assert "'timestamp: not a recognised date/time format': 2" in lines[0]
     assert "soon" not in lines[0]
+
+
+async def test_a_huge_volume_costs_its_record_not_the_batch(
+    hass: HomeAssistant, entry: MockConfigEntry, client, usage_batches
+) -> None:
+    """`volume.total` 1e308 is unreadable; the batch is acknowledged, no 500."""
+    huge = data_usage(1, volume={"total": 1e308, "rx": 1.0, "tx": 0.5})
+
+    response = await stream(client, entry, [huge, data_usage(2)])
+
+    assert response.status == HTTPStatus.OK
+    assert ids(usage_batches) == ["2"]

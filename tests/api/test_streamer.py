@@ -1227,6 +1227,49 @@ def test_sms_events_the_forwarder_refuses_are_unreadable(
     assert unreadable_reason(record) == reason
 
 
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        (nested_data(total=1e308, rx=1, tx=0), "volume.total is implausibly large"),
+        (nested_data(total=1, rx=1e308, tx=0), "volume.rx is implausibly large"),
+        (flat_data(total="1e7"), "volume_total is implausibly large"),
+        (nested_data(total=10**400), "volume.total is not a finite number"),
+        (nested_sms(tx=10**5), "volume.tx is implausibly large"),
+    ],
+    ids=["total", "rx", "flat", "huge-int", "sms"],
+)
+def test_an_implausible_volume_makes_the_record_unreadable(
+    record: dict[str, Any], reason: str
+) -> None:
+    """More than a terabyte of data, or 10,000 SMS, in one record is no volume."""
+    assert unreadable_reason(record) == reason
+
+
+def test_the_largest_plausible_volumes_are_read() -> None:
+    assert only_usage(nested_data(total=10**6)).data_bytes == 10**6 * 1_048_576
+    assert only_usage(nested_sms(tx=10**4)).sms_mo == 10**4
+
+
+def test_a_record_that_fails_in_an_unforeseen_way_costs_only_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The last guard: any error reading one record counts it unreadable."""
+    from custom_components.one_nce.api import streamer  # noqa: PLC0415
+
+    real = streamer._usage
+
+    def brittle(record: Any) -> UsageRecord:
+        if record["id"] == 1:
+            raise ArithmeticError("a bug")
+        return real(record)
+
+    monkeypatch.setattr(streamer, "_usage", brittle)
+    batch = parse_stream_batch([{**nested_data(), "id": 1}, nested_data()])
+
+    assert counts(batch) == (1, 0, 0, 0, 1, 0)
+    assert batch.unreadable_reasons == {"record could not be read": 1}
+
+
 # --- counting what cannot be used ---------------------------------------------------
 
 
@@ -1333,6 +1376,10 @@ ODD_VALUES: list[object] = [
     "9" * 30,
     float("nan"),
     float("inf"),
+    1e308,
+    -1e308,
+    10**400,
+    "1e308",
 ]
 
 

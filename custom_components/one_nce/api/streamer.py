@@ -50,6 +50,10 @@ from .records import (
 
 MIB: Final = 1_048_576
 """Bytes in the MB of 1NCE's data volumes (binary, per the v200 docs)."""
+# What one record can plausibly hold: a terabyte of data, 10,000 SMS. More is
+# no volume of a SIM's slice but a broken value (1e308 would overflow).
+MAX_DATA_MIB: Final = 10**6
+MAX_SMS: Final = 10**4
 
 _ICCID = re.compile(r"\d{18,22}", re.ASCII)
 _MAX_ID: Final = 2**64 - 1
@@ -198,6 +202,9 @@ class StreamerPayloadError(ValueError):
         self.reason = reason
 
 
+_UNFORESEEN: Final = "record could not be read"
+
+
 class _UnreadableError(Exception):
     """This record cannot be read; the reason names fields, not values."""
 
@@ -229,6 +236,9 @@ def parse_stream_batch(body: object) -> StreamBatch:
             reason = err.reason if isinstance(err, ForwarderPayloadError) else str(err)
             batch.unreadable += 1
             reasons[reason] = reasons.get(reason, 0) + 1
+        except Exception:  # a value nobody foresaw costs its record only
+            batch.unreadable += 1
+            reasons[_UNFORESEEN] = reasons.get(_UNFORESEEN, 0) + 1
     return batch
 
 
@@ -340,7 +350,9 @@ def _usage(record: JsonObject) -> UsageRecord:
     end = opt_datetime(record, "end_timestamp") or start
     if end < start:
         raise _UnreadableError("end_timestamp before start_timestamp")
-    total, tx, rx = _volumes(record)
+    total, tx, rx = _volumes(
+        record, MAX_DATA_MIB if kind is UsageKind.DATA else MAX_SMS
+    )
     operator_id, operator, country = _operator(record)
     data_bytes = sms_mo = sms_mt = 0
     rat = None
@@ -397,8 +409,12 @@ def _traffic_kind(record: JsonObject) -> UsageKind:
     raise _UnreadableError("traffic_type missing")
 
 
-def _volumes(record: JsonObject) -> tuple[float | None, ...]:
-    """Return `volume.total`, `.tx` and `.rx` (MiB or counts); negative is unreadable."""
+def _volumes(record: JsonObject, maximum: float) -> tuple[float | None, ...]:
+    """Return `volume.total`, `.tx` and `.rx` (MiB or counts).
+
+    A negative value is unreadable, and so is one above `maximum`, more
+    than one record can hold.
+    """
     nested = _obj(record, "volume")
     if nested is not None:
         keys: tuple[tuple[JsonObject, str, str], ...] = (
@@ -417,6 +433,8 @@ def _volumes(record: JsonObject) -> tuple[float | None, ...]:
         value = _float(data, key, field)
         if value is not None and value < 0:
             raise _UnreadableError(f"{field} is negative")
+        if value is not None and value > maximum:
+            raise _UnreadableError(f"{field} is implausibly large")
         volumes.append(value)
     return tuple(volumes)
 
@@ -649,7 +667,10 @@ def _float(data: JsonObject, key: str, field: str | None = None) -> float | None
     if type(value) is float and math.isfinite(value):
         return value
     if type(value) is int:
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise _UnreadableError(f"{field or key} is not a finite number") from None
     return opt_float(data, key, field)
 
 
