@@ -1072,3 +1072,31 @@ async def test_a_huge_volume_costs_its_record_not_the_batch(
 
     assert response.status == HTTPStatus.OK
     assert ids(usage_batches) == ["2"]
+
+
+async def test_an_older_event_from_a_later_batch_leaves_the_entity_on_the_newer(
+    hass: HomeAssistant, entry: MockConfigEntry, client
+) -> None:
+    """Batches come in any order: the entity shows the newest event and its time."""
+    bus = async_capture_events(hass, EVENT_NETWORK_EVENT)
+    newer = quota_event(21)
+
+    await stream(client, entry, [newer])
+    await stream(client, entry, [pdp_event(20, at=an_hour_ago(minutes=30))])
+
+    state = hass.states.get(NETWORK_EVENT)
+    assert state.attributes["event_type"] == "quota_used_up"
+    assert state.attributes["timestamp"] == bus[0].data["timestamp"]
+    assert [event.data["type_id"] for event in bus] == [19, 3]
+
+
+async def test_the_entity_knows_the_event_it_showed_across_a_reload(
+    hass: HomeAssistant, entry: MockConfigEntry, client
+) -> None:
+    """After a reload an older event still does not replace the one shown."""
+    await stream(client, entry, [quota_event(21)])
+    await reload_receiving(hass, entry)
+
+    await stream(client, entry, [pdp_event(20, at=an_hour_ago(minutes=30))])
+
+    assert hass.states.get(NETWORK_EVENT).attributes["event_type"] == "quota_used_up"
