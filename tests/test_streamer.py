@@ -1100,3 +1100,17 @@ async def test_the_entity_knows_the_event_it_showed_across_a_reload(
     await stream(client, entry, [pdp_event(20, at=an_hour_ago(minutes=30))])
 
     assert hass.states.get(NETWORK_EVENT).attributes["event_type"] == "quota_used_up"
+
+
+async def test_an_sms_only_batch_makes_no_stream_look_alive(
+    hass: HomeAssistant, entry: MockConfigEntry, client
+) -> None:
+    """1NCE does not say which stream carries SMS: they show only the address in use."""
+    streamer = entry.runtime_data.receiver.streamer
+
+    response = await stream(client, entry, [mo_sms(), delivery_report()])
+
+    assert response.status == HTTPStatus.OK
+    assert not streamer.delivering(StreamKind.EVENTS)
+    assert not streamer.delivering(StreamKind.USAGE)
+    assert streamer.in_use()

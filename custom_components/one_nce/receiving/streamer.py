@@ -246,11 +246,12 @@ class Streamer:
         mo_sms = [sms for sms in batch.mo_sms if sms.iccid in members]
         reports = [report for report in batch.reports if report.iccid in members]
         # Every authenticated batch shows the address in use; records shaped
-        # as usage or events, read or not, show which stream is alive.
+        # as usage or events, read or not, show which stream is alive. SMS
+        # records show neither: 1NCE does not say which stream carries them.
         kinds = {ANY_BATCH}
         if batch.usage_records:
             kinds.add(StreamKind.USAGE.value)
-        if batch.event_records or batch.mo_sms or batch.reports:
+        if batch.event_records:
             kinds.add(StreamKind.EVENTS.value)
         keys = [(StreamKind.USAGE.value, record.record_id) for record in usage]
         keys += [(StreamKind.EVENTS.value, event.record_id) for event in events]
