@@ -1114,3 +1114,24 @@ async def test_an_sms_only_batch_makes_no_stream_look_alive(
     assert not streamer.delivering(StreamKind.EVENTS)
     assert not streamer.delivering(StreamKind.USAGE)
     assert streamer.in_use()
+
+
+async def test_a_downtime_of_over_a_day_raises_no_issue_at_startup(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    client,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """After Home Assistant was down, 1NCE gets a day to deliver again."""
+    await stream(client, entry, [data_usage(1)])
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    freezer.tick(timedelta(days=3))
+
+    await reload_receiving(hass, entry)
+    assert silent_issue(hass, entry, "usage") is None
+    await pass_time(hass, freezer, timedelta(hours=23))
+    assert silent_issue(hass, entry, "usage") is None
+
+    await pass_time(hass, freezer, timedelta(hours=2))
+    assert silent_issue(hass, entry, "usage") is not None

@@ -41,7 +41,13 @@ def async_watch_streamer(
     streamer: Streamer,
     sims_online: Callable[[], bool],
 ) -> None:
-    """Check every hour, and after each delivery, until the entry unloads."""
+    """Check every hour, and after each delivery, until the entry unloads.
+
+    Silence is counted from the later of the last delivery and now: after a
+    downtime of Home Assistant, 1NCE gets a day to deliver again (it retries
+    what it could not send) before the issue is raised.
+    """
+    loaded_at = dt_util.utcnow()
 
     @callback
     def check(_now: datetime | None = None) -> None:
@@ -50,7 +56,7 @@ def async_watch_streamer(
             last = streamer.last_delivery(kind)
             if last is None:
                 continue
-            if now - last < SILENCE:
+            if now - max(last, loaded_at) < SILENCE:
                 ir.async_delete_issue(hass, DOMAIN, issue_id(entry.entry_id, kind))
             elif sims_online():
                 ir.async_create_issue(
