@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    ConfigEntryError,
+    ConfigEntryNotReady,
+    ServiceValidationError,
+)
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
@@ -60,6 +65,25 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> bool:
+    """Set the entry up; an unforeseen error still undoes what was started.
+
+    Home Assistant runs the entry's unload callbacks (coordinator listeners,
+    the receiver's files and timers, the streamer's watchdog) after its own
+    setup errors only, so any other error is raised as one of them.
+    """
+    try:
+        return await _async_set_up(hass, entry)
+    except (ConfigEntryError, ConfigEntryAuthFailed, ConfigEntryNotReady):
+        raise
+    except Exception as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="setup_failed",
+            translation_placeholders={"error": repr(err)},
+        ) from err
+
+
+async def _async_set_up(hass: HomeAssistant, entry: OneNceConfigEntry) -> bool:
     """Connect to 1NCE, load the fleet once, then hand over to the platforms."""
     client = create_client(
         hass,
