@@ -45,6 +45,7 @@ from custom_components.one_nce.const import (
 from custom_components.one_nce.receiving.announce import network_event_signal
 from custom_components.one_nce.receiving.streamer import StreamKind
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_CLIENT_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
@@ -176,22 +177,34 @@ async def test_a_wrong_or_missing_credential_answers_401(
 async def test_another_entrys_credential_answers_401(
     hass: HomeAssistant, entry: MockConfigEntry, client, usage_batches
 ) -> None:
-    """The credential belongs to its address: the right form of another fails."""
-    password = entry.data[CONF_STREAMER_PASSWORD]
-    hass.config_entries.async_update_entry(
-        entry, data={**entry.data, CONF_STREAMER_PASSWORD: password[::-1]}
-    )
+    """The credential belongs to its address: another loaded entry's fails."""
     other = MockConfigEntry(
-        domain=DOMAIN, data={CONF_STREAMER_PASSWORD: password}, version=1
+        domain=DOMAIN,
+        title="Other 1NCE",
+        unique_id="other-client",
+        data={
+            key: value
+            for key, value in entry.data.items()
+            if key not in (CONF_FORWARDER_SECRET, CONF_STREAMER_PASSWORD)
+        }
+        | {CONF_CLIENT_ID: "other-client"},
     )
+    await setup_receiving(hass, other)
+    assert other.state is ConfigEntryState.LOADED
+    assert other.data[CONF_STREAMER_PASSWORD] != entry.data[CONF_STREAMER_PASSWORD]
+    other_batches = listen_usage(other)
+
     response = await client.post(
         streamer_path(entry),
         json=[data_usage(1)],
         headers={"Authorization": f"Basic {credential(other)}"},
     )
+    own = await stream(client, other, [data_usage(2)])
 
     assert response.status == HTTPStatus.UNAUTHORIZED
     assert usage_batches == []
+    assert own.status == HTTPStatus.OK
+    assert ids(other_batches) == ["2"]
 
 
 # --- the other answers -------------------------------------------------------
@@ -474,6 +487,23 @@ async def test_a_delivery_report_by_both_channels_fires_one_event(
     assert [event.data["status"] for event in reports] == ["delivered"]
 
 
+async def test_a_platform_2_delivery_report_fires_under_the_sms_id(
+    hass: HomeAssistant, entry: MockConfigEntry, client
+) -> None:
+    """detail.sms.id names the SMS, the report's own id is kept; ISO Z dates."""
+    reports = async_capture_events(hass, EVENT_DELIVERY_REPORT)
+    body = load_json("forwarder_delivery_report_p2.json")
+
+    response = await stream(client, entry, [body])
+    await push(client, entry, body, method="PATCH")
+
+    assert response.status == HTTPStatus.OK
+    assert [
+        (event.data["sms_id"], event.data["report_id"], event.data["status"])
+        for event in reports
+    ] == [("551734281731175386", "775120394", "delivered")]
+
+
 async def test_an_sms_of_another_organisation_is_dropped(
     hass: HomeAssistant, entry: MockConfigEntry, client, aioclient_mock
 ) -> None:
@@ -552,12 +582,14 @@ async def test_an_event_older_than_an_hour_fires_nothing_and_stays_known(
     old = pdp_event(13, at=an_hour_ago())
 
     first = await stream(client, entry, [old])
-    await stream(client, entry, [old])
+    again = await stream(client, entry, [old])
 
-    assert first.status == HTTPStatus.OK
+    assert (first.status, again.status) == (HTTPStatus.OK, HTTPStatus.OK)
     assert bus == []
     assert listened == []
     assert hass.states.get(NETWORK_EVENT).state == "unknown"
+    health = entry.runtime_data.receiver.streamer.health
+    assert (health.records, health.duplicates) == (1, 1)
 
 
 async def test_events_of_a_batch_are_announced_oldest_first(
