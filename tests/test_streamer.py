@@ -1167,3 +1167,40 @@ async def test_a_downtime_of_over_a_day_raises_no_issue_at_startup(
 
     await pass_time(hass, freezer, timedelta(hours=2))
     assert silent_issue(hass, entry, "usage") is not None
+
+
+async def test_records_of_known_sims_are_taken_in_while_the_sim_list_cannot_load(
+    hass: HomeAssistant,
+    no_sleep: None,
+    entry: MockConfigEntry,
+    client,
+    usage_batches,
+    aioclient_mock: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Only the SIM nobody can tell about waits: 503 for it, the rest goes on once."""
+    answer_account(aioclient_mock, sims_status=500)
+    entry.runtime_data.fleet.last_update_success = False
+    foreign = {"id": 1, "iccid": FOREIGN_ICCID}
+    batch = [
+        data_usage(1),
+        data_usage(2, sim=foreign, endpoint={"name": FOREIGN_ICCID}),
+        pdp_event(3),
+    ]
+    bus = async_capture_events(hass, EVENT_NETWORK_EVENT)
+
+    first = await stream(client, entry, batch)
+    retried = await stream(client, entry, batch)
+
+    assert (first.status, retried.status) == (HTTPStatus.SERVICE_UNAVAILABLE,) * 2
+    assert ids(usage_batches) == ["1"]
+    assert len(bus) == 1
+
+    aioclient_mock.clear_requests()
+    answer_account_again(aioclient_mock)
+    freezer.tick(timedelta(minutes=2))
+    last = await stream(client, entry, batch)
+
+    assert last.status == HTTPStatus.OK
+    assert ids(usage_batches) == ["1"]
+    assert entry.runtime_data.receiver.streamer.health.foreign == 1

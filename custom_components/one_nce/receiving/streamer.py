@@ -196,7 +196,8 @@ class Streamer:
         """Store a batch's records and hand on the new ones.
 
         Returns once every record is stored; raises `OSError` if they could
-        not be, `SimListUnavailableError` if membership cannot be decided.
+        not be, `SimListUnavailableError` if membership of some SIM cannot be
+        decided (after storing the records of the SIMs it could decide).
         Whatever was stored is handed on even when another part of the
         batch failed (1NCE then hears 503 and resends, and the stored
         records are recognised as copies).
@@ -216,7 +217,7 @@ class Streamer:
                 batch.unreadable_reasons,
             )
         try:
-            members = await self._members(batch)
+            members, undecided = await self._members(batch)
             if self._closing:
                 raise StreamerClosedError("the entry is unloading")
             # The store and its hand-on run to the end even if the request
@@ -229,6 +230,8 @@ class Streamer:
             self._storing.add(task)
             task.add_done_callback(self._stored)
             await asyncio.shield(task)
+            if undecided:
+                raise SimListUnavailableError
         finally:
             health.changed()
 
@@ -294,25 +297,36 @@ class Streamer:
             return await self._inbox.async_accept_report(message, source="streamer")
         return await self._inbox.async_accept(message)
 
-    async def _members(self, batch: StreamBatch) -> set[str]:
-        """Return the batch's ICCIDs that belong to the account; count the rest."""
+    async def _members(self, batch: StreamBatch) -> tuple[set[str], set[str]]:
+        """Return the batch's ICCIDs of this account, and those nobody can tell yet.
+
+        Membership is decided per SIM, not per batch: the records of known
+        SIMs are taken in at once. A SIM that is not on the list while the
+        list cannot be loaded is undecided; its records are neither stored
+        nor dropped, and the batch is answered 503 once the rest is stored.
+        That is the only answer that loses nothing (200 would drop them for
+        good, as 1NCE never resends an acknowledged record); the resend
+        brings the stored records again, which are then known copies.
+        Records of other accounts' SIMs are counted and dropped.
+        """
         organisations: dict[str, set[int | None]] = {}
         for iccid in _iccids(batch.usage, batch.events):
             organisations.setdefault(iccid, set()).add(None)
         for message in _messages(batch.mo_sms, batch.reports):
             organisations.setdefault(message.iccid, set()).add(message.organisation_id)
         members: set[str] = set()
+        undecided: set[str] = set()
         for iccid, organisation_ids in organisations.items():
             verdicts = {
                 await self._membership.async_check(iccid, organisation_id)
                 for organisation_id in organisation_ids
             }
-            if Membership.UNKNOWN in verdicts:
-                raise SimListUnavailableError
             if verdicts == {Membership.MEMBER}:
                 members.add(iccid)
+            elif Membership.UNKNOWN in verdicts and Membership.FOREIGN not in verdicts:
+                undecided.add(iccid)
         foreign = sum(
-            iccid not in members
+            iccid not in members and iccid not in undecided
             for iccid in _iccids(batch.usage, batch.events, batch.mo_sms, batch.reports)
         )
         if foreign:
@@ -320,7 +334,12 @@ class Streamer:
             LOGGER.debug(
                 "Dropped %d Data Streamer records of SIMs not in this account", foreign
             )
-        return members
+        if undecided:
+            LOGGER.debug(
+                "Holding back records of %d SIMs until the SIM list loads",
+                len(undecided),
+            )
+        return members, undecided
 
     @callback
     def _hand_on(self, usage: list[UsageRecord], events: list[NetworkEvent]) -> None:
