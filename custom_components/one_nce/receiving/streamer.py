@@ -171,11 +171,6 @@ class Streamer:
         last = self.records.last_delivery(ANY_BATCH)
         return last is not None and dt_util.utcnow() - last <= within
 
-    @property
-    def accepting(self) -> bool:
-        """Whether batches are taken in (False once the entry began to unload)."""
-        return not self._closing
-
     async def async_stop(self) -> None:
         """Take no more batches; wait until those being stored are handed on.
 
@@ -289,6 +284,8 @@ class Streamer:
                 _first_copies(usage, StreamKind.USAGE, new),
                 _first_copies(events, StreamKind.EVENTS, new),
             )
+        # Also when the request that brought the batch went away meanwhile.
+        health.changed()
         if failures:
             raise failures[0]
 
