@@ -1204,3 +1204,16 @@ async def test_records_of_known_sims_are_taken_in_while_the_sim_list_cannot_load
     assert last.status == HTTPStatus.OK
     assert ids(usage_batches) == ["1"]
     assert entry.runtime_data.receiver.streamer.health.foreign == 1
+
+
+async def test_a_stream_of_unreadable_records_is_alive_but_not_delivering(
+    hass: HomeAssistant, entry: MockConfigEntry, client
+) -> None:
+    """Polling must not yield to a stream whose records cannot be read."""
+    streamer = entry.runtime_data.receiver.streamer
+
+    await stream(client, entry, [unreadable_event(1)])
+
+    assert not streamer.delivering(StreamKind.EVENTS)
+    assert streamer.last_heard(StreamKind.EVENTS) is not None
+    assert streamer.last_heard(StreamKind.USAGE) is None

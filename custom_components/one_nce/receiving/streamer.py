@@ -35,6 +35,8 @@ from .records import RecordStore
 LIVE_EVENT_AGE: Final = timedelta(hours=1)
 ANY_BATCH: Final = "any"
 """The record store's name for a delivery of any batch, whatever it held."""
+_HEARD: Final = "heard_"
+"""Prefix of a stream kind whose records (read or not) arrived."""
 
 
 class StreamKind(StrEnum):
@@ -151,7 +153,7 @@ class Streamer:
     def async_add_delivery_listener(
         self, listener: Callable[[], None]
     ) -> CALLBACK_TYPE:
-        """Call `listener` whenever a stream kind delivered (the repair issue)."""
+        """Call `listener` whenever a batch was stored (the repair issue)."""
         self._delivery_listeners.append(listener)
         return lambda: self._delivery_listeners.remove(listener)
 
@@ -165,6 +167,22 @@ class Streamer:
         """Whether this stream kind delivered within `within` (for polling to yield)."""
         last = self.last_delivery(kind)
         return last is not None and dt_util.utcnow() - last <= within
+
+    def last_heard(self, kind: StreamKind) -> datetime | None:
+        """When records shaped as this stream kind last came, readable or not.
+
+        A stream that delivers only what cannot be read is alive (the repair
+        issue) but tells nothing (`delivering`, for polling to yield).
+        """
+        times = [
+            at
+            for at in (
+                self.records.last_delivery(kind),
+                self.records.last_delivery(_HEARD + kind.value),
+            )
+            if at is not None
+        ]
+        return max(times, default=None)
 
     def in_use(self, within: timedelta = timedelta(days=1)) -> bool:
         """Whether any batch (SMS only, unreadable...) was stored within `within`."""
@@ -244,12 +262,17 @@ class Streamer:
         mo_sms = [sms for sms in batch.mo_sms if sms.iccid in members]
         reports = [report for report in batch.reports if report.iccid in members]
         # Every authenticated batch shows the address in use; records shaped
-        # as usage or events, read or not, show which stream is alive. SMS
-        # records show neither: 1NCE does not say which stream carries them.
+        # as usage or events, read or not, show which stream is alive, and
+        # readable ones that it delivers. SMS records show no stream kind:
+        # 1NCE does not say which stream carries them.
         kinds = {ANY_BATCH}
         if batch.usage_records:
-            kinds.add(StreamKind.USAGE.value)
+            kinds.add(_HEARD + StreamKind.USAGE.value)
         if batch.event_records:
+            kinds.add(_HEARD + StreamKind.EVENTS.value)
+        if batch.usage:
+            kinds.add(StreamKind.USAGE.value)
+        if batch.events:
             kinds.add(StreamKind.EVENTS.value)
         keys = [(StreamKind.USAGE.value, record.record_id) for record in usage]
         keys += [(StreamKind.EVENTS.value, event.record_id) for event in events]
