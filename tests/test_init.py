@@ -287,3 +287,43 @@ async def test_rate_limit_stretches_the_poll_interval(
     await hass.async_block_till_done()
     assert fleet.last_update_success is True
     assert fleet.update_interval == timedelta(minutes=15)
+
+
+@pytest.mark.parametrize(
+    ("error", "state", "reason"),
+    [
+        (
+            PermissionError("denied"),
+            ConfigEntryState.SETUP_RETRY,
+            "receiver_not_opened",
+        ),
+        (RuntimeError("a bug"), ConfigEntryState.SETUP_ERROR, "setup_failed"),
+    ],
+    ids=["unreadable-file", "bug"],
+)
+async def test_a_receiver_that_cannot_open_leaves_no_timer_behind(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mock_details: AiohttpClientMocker,
+    no_rate_limit: None,
+    error: Exception,
+    state: ConfigEntryState,
+    reason: str,
+) -> None:
+    """What was started is stopped again; a file that cannot be read retries."""
+    from unittest.mock import patch  # noqa: PLC0415
+
+    from custom_components.one_nce.receiving.records import (  # noqa: PLC0415
+        RecordStore,
+    )
+
+    timers_before = _timers(hass)
+    mock_config_entry.add_to_hass(hass)
+    with patch.object(RecordStore, "async_load", side_effect=error):
+        await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert mock_config_entry.state is state
+    retry = 1 if state is ConfigEntryState.SETUP_RETRY else 0
+    assert len(_timers(hass)) == len(timers_before) + retry
+    assert mock_config_entry.error_reason_translation_key == reason

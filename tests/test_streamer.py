@@ -45,6 +45,7 @@ from custom_components.one_nce.const import (
 from custom_components.one_nce.receiving.announce import network_event_signal
 from custom_components.one_nce.receiving.streamer import StreamKind
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_CLIENT_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
@@ -176,22 +177,34 @@ async def test_a_wrong_or_missing_credential_answers_401(
 async def test_another_entrys_credential_answers_401(
     hass: HomeAssistant, entry: MockConfigEntry, client, usage_batches
 ) -> None:
-    """The credential belongs to its address: the right form of another fails."""
-    password = entry.data[CONF_STREAMER_PASSWORD]
-    hass.config_entries.async_update_entry(
-        entry, data={**entry.data, CONF_STREAMER_PASSWORD: password[::-1]}
-    )
+    """The credential belongs to its address: another loaded entry's fails."""
     other = MockConfigEntry(
-        domain=DOMAIN, data={CONF_STREAMER_PASSWORD: password}, version=1
+        domain=DOMAIN,
+        title="Other 1NCE",
+        unique_id="other-client",
+        data={
+            key: value
+            for key, value in entry.data.items()
+            if key not in (CONF_FORWARDER_SECRET, CONF_STREAMER_PASSWORD)
+        }
+        | {CONF_CLIENT_ID: "other-client"},
     )
+    await setup_receiving(hass, other)
+    assert other.state is ConfigEntryState.LOADED
+    assert other.data[CONF_STREAMER_PASSWORD] != entry.data[CONF_STREAMER_PASSWORD]
+    other_batches = listen_usage(other)
+
     response = await client.post(
         streamer_path(entry),
         json=[data_usage(1)],
         headers={"Authorization": f"Basic {credential(other)}"},
     )
+    own = await stream(client, other, [data_usage(2)])
 
     assert response.status == HTTPStatus.UNAUTHORIZED
     assert usage_batches == []
+    assert own.status == HTTPStatus.OK
+    assert ids(other_batches) == ["2"]
 
 
 # --- the other answers -------------------------------------------------------
@@ -474,6 +487,23 @@ async def test_a_delivery_report_by_both_channels_fires_one_event(
     assert [event.data["status"] for event in reports] == ["delivered"]
 
 
+async def test_a_platform_2_delivery_report_fires_under_the_sms_id(
+    hass: HomeAssistant, entry: MockConfigEntry, client
+) -> None:
+    """detail.sms.id names the SMS, the report's own id is kept; ISO Z dates."""
+    reports = async_capture_events(hass, EVENT_DELIVERY_REPORT)
+    body = load_json("forwarder_delivery_report_p2.json")
+
+    response = await stream(client, entry, [body])
+    await push(client, entry, body, method="PATCH")
+
+    assert response.status == HTTPStatus.OK
+    assert [
+        (event.data["sms_id"], event.data["report_id"], event.data["status"])
+        for event in reports
+    ] == [("551734281731175386", "775120394", "delivered")]
+
+
 async def test_an_sms_of_another_organisation_is_dropped(
     hass: HomeAssistant, entry: MockConfigEntry, client, aioclient_mock
 ) -> None:
@@ -552,12 +582,14 @@ async def test_an_event_older_than_an_hour_fires_nothing_and_stays_known(
     old = pdp_event(13, at=an_hour_ago())
 
     first = await stream(client, entry, [old])
-    await stream(client, entry, [old])
+    again = await stream(client, entry, [old])
 
-    assert first.status == HTTPStatus.OK
+    assert (first.status, again.status) == (HTTPStatus.OK, HTTPStatus.OK)
     assert bus == []
     assert listened == []
     assert hass.states.get(NETWORK_EVENT).state == "unknown"
+    health = entry.runtime_data.receiver.streamer.health
+    assert (health.records, health.duplicates) == (1, 1)
 
 
 async def test_events_of_a_batch_are_announced_oldest_first(
@@ -843,3 +875,345 @@ async def test_a_sim_list_that_cannot_load_answers_503(
     )
 
     assert response.status == HTTPStatus.SERVICE_UNAVAILABLE
+
+
+async def test_a_batch_whose_sms_could_not_be_stored_still_hands_on_its_usage(
+    hass: HomeAssistant, entry: MockConfigEntry, client, usage_batches
+) -> None:
+    """The usage and events were stored: they are handed on, and the resend adds nothing."""
+    from unittest.mock import patch  # noqa: PLC0415
+
+    bus = async_capture_events(hass, EVENT_NETWORK_EVENT)
+    received = async_capture_events(hass, EVENT_SMS_RECEIVED)
+    inbox = entry.runtime_data.receiver.inbox
+    batch = [data_usage(1), pdp_event(2), mo_sms()]
+
+    with patch.object(inbox, "async_accept", side_effect=OSError("disk full")):
+        failed = await stream(client, entry, batch)
+    retried = await stream(client, entry, batch)
+
+    assert failed.status == HTTPStatus.SERVICE_UNAVAILABLE
+    assert retried.status == HTTPStatus.OK
+    assert ids(usage_batches) == ["1"]
+    assert [event.data["type_id"] for event in bus] == [3]
+    assert len(received) == 1
+
+
+async def test_a_batch_being_stored_when_the_entry_unloads_is_handed_on(
+    hass: HomeAssistant, entry: MockConfigEntry, client, usage_batches
+) -> None:
+    """Unloading waits for a batch being stored: 200 means it was handed on."""
+    import asyncio  # noqa: PLC0415
+
+    streamer = entry.runtime_data.receiver.streamer
+    store = streamer.records
+    journal = store._journal
+    real_write = journal.write
+    reached = asyncio.Event()
+    gate = asyncio.Event()
+
+    async def held_write(record: Any, on_commit: Any) -> Any:
+        reached.set()
+        await gate.wait()
+        return await real_write(record, on_commit)
+
+    stopping = asyncio.Event()
+    real_stop = getattr(streamer, "async_stop", None)
+
+    async def stop() -> None:
+        stopping.set()
+        if real_stop is not None:
+            await real_stop()
+
+    journal.write = held_write
+    streamer.async_stop = stop
+    request = asyncio.ensure_future(stream(client, entry, [data_usage(1)]))
+    await reached.wait()
+    unload = asyncio.ensure_future(hass.config_entries.async_unload(entry.entry_id))
+    # Until the unload waits for the batch, or is through without waiting.
+    waiting = asyncio.ensure_future(stopping.wait())
+    await asyncio.wait({unload, waiting}, return_when=asyncio.FIRST_COMPLETED)
+    waiting.cancel()
+    gate.set()
+    response = await request
+    assert await unload
+
+    assert response.status == HTTPStatus.OK
+    assert ids(usage_batches) == ["1"]
+
+
+async def test_an_sms_replayed_by_a_new_stream_days_later_fires_nothing(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    client,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A new stream replays 7 days: an MO SMS the forwarder brought is known."""
+    received = async_capture_events(hass, EVENT_SMS_RECEIVED)
+    assert (await push(client, entry, mo_sms())).status == HTTPStatus.OK
+    freezer.tick(timedelta(days=7))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+    replayed = await stream(client, entry, [mo_sms()])
+
+    assert replayed.status == HTTPStatus.OK
+    assert len(received) == 1
+
+
+# --- flat records, unreadable ones ---------------------------------------------
+
+
+def _now_iso() -> str:
+    from homeassistant.util import dt as dt_util  # noqa: PLC0415
+
+    return dt_util.utcnow().isoformat().replace("+00:00", "Z")
+
+
+async def test_flat_records_of_every_kind_are_taken_in(
+    hass: HomeAssistant, entry: MockConfigEntry, client, usage_batches
+) -> None:
+    """The Platform 2.0 migration pages' flat shape: usage, event, MO SMS, report."""
+    bus = async_capture_events(hass, EVENT_NETWORK_EVENT)
+    received = async_capture_events(hass, EVENT_SMS_RECEIVED)
+    reports = async_capture_events(hass, EVENT_DELIVERY_REPORT)
+    flat = [
+        {
+            "id": "31",
+            "start_timestamp": "2026-12-06T06:24:47.000Z",
+            "end_timestamp": "2026-12-06T06:25:10.000Z",
+            "traffic_type_id": 5,
+            "volume_total": 1.0,
+            "endpoint_name": GARDEN_GATE,
+            "organisation_id": 4567,
+        },
+        {
+            "id": "32",
+            "timestamp": _now_iso(),
+            "event_type_id": 3,
+            "alert": False,
+            "endpoint_name": GARDEN_GATE,
+            "organisation_id": 4567,
+        },
+        {
+            "id": 33,
+            "payload": "Gate opened",
+            "submit_date": "2026-12-06 07:01:00",
+            "dest_address": "12345",
+            "source_address": "882285100000001",
+            "dcs": 0,
+            "endpoint_id": 8765432,
+            "endpoint_name": GARDEN_GATE,
+            "organisation_id": 4567,
+        },
+        {
+            "id": 34,
+            "submit_date": "2026-12-06T08:00:00Z",
+            "final_date": "2026-12-06T08:00:09Z",
+            "endpoint_name": GARDEN_GATE,
+            "organisation_id": 4567,
+            "status_id": 4,
+            "status_status": "DELIVERED",
+            "detail_sms_id": "551734281731175386",
+        },
+    ]
+
+    response = await stream(client, entry, flat)
+
+    assert response.status == HTTPStatus.OK
+    assert ids(usage_batches) == ["31"]
+    assert [event.data["type_id"] for event in bus] == [3]
+    assert [event.data["text"] for event in received] == ["Gate opened"]
+    assert [
+        (event.data["sms_id"], event.data["report_id"], event.data["status"])
+        for event in reports
+    ] == [("551734281731175386", "34", "delivered")]
+    assert entry.runtime_data.receiver.streamer.health.unreadable == 0
+
+
+def unreadable_event(record_id: int) -> dict[str, Any]:
+    """An event whose timestamp cannot be read."""
+    return {**pdp_event(record_id), "timestamp": "soon"}
+
+
+async def test_why_records_were_unreadable_shows_in_diagnostics(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    hass_client_no_auth: ClientSessionGenerator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """The latest counts by reason (field names only) help find a new shape."""
+    assert await async_setup_component(hass, "diagnostics", {})
+    entry = mock_config_entry
+    await setup_receiving(hass, entry)
+    client = await hass_client_no_auth()
+    await stream(client, entry, [unreadable_event(1), {"id": 2}])
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+
+    assert diagnostics["streamer"]["requests"]["unreadable_reasons"] == {
+        "timestamp: not a recognised date/time format": 1,
+        "record is of no known kind": 1,
+    }
+
+
+async def test_a_stream_delivering_only_unreadable_records_raises_no_issue(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    client,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """1NCE delivers, in a shape not understood: the stream has not gone quiet."""
+    await stream(client, entry, [pdp_event(1)])
+    for record_id in range(2, 5):
+        await pass_time(hass, freezer, timedelta(hours=10))
+        response = await stream(client, entry, [unreadable_event(record_id)])
+        assert response.status == HTTPStatus.OK
+
+    assert silent_issue(hass, entry, "events") is None
+
+
+async def test_why_records_were_unreadable_is_logged_once_per_request(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    client,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """One debug line a request names the reasons, never a value from the body."""
+    caplog.set_level("DEBUG", logger="custom_components.one_nce")
+
+    await stream(client, entry, [unreadable_event(1), unreadable_event(2)])
+
+    lines = [
+        record.getMessage()
+        for record in caplog.records
+        if "unreadable" in record.getMessage()
+    ]
+    assert len(lines) == 1
+    assert "'timestamp: not a recognised date/time format': 2" in lines[0]
+    assert "soon" not in lines[0]
+
+
+async def test_a_huge_volume_costs_its_record_not_the_batch(
+    hass: HomeAssistant, entry: MockConfigEntry, client, usage_batches
+) -> None:
+    """`volume.total` 1e308 is unreadable; the batch is acknowledged, no 500."""
+    huge = data_usage(1, volume={"total": 1e308, "rx": 1.0, "tx": 0.5})
+
+    response = await stream(client, entry, [huge, data_usage(2)])
+
+    assert response.status == HTTPStatus.OK
+    assert ids(usage_batches) == ["2"]
+
+
+async def test_an_older_event_from_a_later_batch_leaves_the_entity_on_the_newer(
+    hass: HomeAssistant, entry: MockConfigEntry, client
+) -> None:
+    """Batches come in any order: the entity shows the newest event and its time."""
+    bus = async_capture_events(hass, EVENT_NETWORK_EVENT)
+    newer = quota_event(21)
+
+    await stream(client, entry, [newer])
+    await stream(client, entry, [pdp_event(20, at=an_hour_ago(minutes=30))])
+
+    state = hass.states.get(NETWORK_EVENT)
+    assert state.attributes["event_type"] == "quota_used_up"
+    assert state.attributes["timestamp"] == bus[0].data["timestamp"]
+    assert [event.data["type_id"] for event in bus] == [19, 3]
+
+
+async def test_the_entity_knows_the_event_it_showed_across_a_reload(
+    hass: HomeAssistant, entry: MockConfigEntry, client
+) -> None:
+    """After a reload an older event still does not replace the one shown."""
+    await stream(client, entry, [quota_event(21)])
+    await reload_receiving(hass, entry)
+
+    await stream(client, entry, [pdp_event(20, at=an_hour_ago(minutes=30))])
+
+    assert hass.states.get(NETWORK_EVENT).attributes["event_type"] == "quota_used_up"
+
+
+async def test_an_sms_only_batch_makes_no_stream_look_alive(
+    hass: HomeAssistant, entry: MockConfigEntry, client
+) -> None:
+    """1NCE does not say which stream carries SMS: they show only the address in use."""
+    streamer = entry.runtime_data.receiver.streamer
+
+    response = await stream(client, entry, [mo_sms(), delivery_report()])
+
+    assert response.status == HTTPStatus.OK
+    assert not streamer.delivering(StreamKind.EVENTS)
+    assert not streamer.delivering(StreamKind.USAGE)
+    assert streamer.in_use()
+
+
+async def test_a_downtime_of_over_a_day_raises_no_issue_at_startup(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    client,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """After Home Assistant was down, 1NCE gets a day to deliver again."""
+    await stream(client, entry, [data_usage(1)])
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    freezer.tick(timedelta(days=3))
+
+    await reload_receiving(hass, entry)
+    assert silent_issue(hass, entry, "usage") is None
+    await pass_time(hass, freezer, timedelta(hours=23))
+    assert silent_issue(hass, entry, "usage") is None
+
+    await pass_time(hass, freezer, timedelta(hours=2))
+    assert silent_issue(hass, entry, "usage") is not None
+
+
+async def test_records_of_known_sims_are_taken_in_while_the_sim_list_cannot_load(
+    hass: HomeAssistant,
+    no_sleep: None,
+    entry: MockConfigEntry,
+    client,
+    usage_batches,
+    aioclient_mock: AiohttpClientMocker,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Only the SIM nobody can tell about waits: 503 for it, the rest goes on once."""
+    answer_account(aioclient_mock, sims_status=500)
+    entry.runtime_data.fleet.last_update_success = False
+    foreign = {"id": 1, "iccid": FOREIGN_ICCID}
+    batch = [
+        data_usage(1),
+        data_usage(2, sim=foreign, endpoint={"name": FOREIGN_ICCID}),
+        pdp_event(3),
+    ]
+    bus = async_capture_events(hass, EVENT_NETWORK_EVENT)
+
+    first = await stream(client, entry, batch)
+    retried = await stream(client, entry, batch)
+
+    assert (first.status, retried.status) == (HTTPStatus.SERVICE_UNAVAILABLE,) * 2
+    assert ids(usage_batches) == ["1"]
+    assert len(bus) == 1
+
+    aioclient_mock.clear_requests()
+    answer_account_again(aioclient_mock)
+    freezer.tick(timedelta(minutes=2))
+    last = await stream(client, entry, batch)
+
+    assert last.status == HTTPStatus.OK
+    assert ids(usage_batches) == ["1"]
+    assert entry.runtime_data.receiver.streamer.health.foreign == 1
+
+
+async def test_a_stream_of_unreadable_records_is_alive_but_not_delivering(
+    hass: HomeAssistant, entry: MockConfigEntry, client
+) -> None:
+    """Polling must not yield to a stream whose records cannot be read."""
+    streamer = entry.runtime_data.receiver.streamer
+
+    await stream(client, entry, [unreadable_event(1)])
+
+    assert not streamer.delivering(StreamKind.EVENTS)
+    assert streamer.last_heard(StreamKind.EVENTS) is not None
+    assert streamer.last_heard(StreamKind.USAGE) is None

@@ -150,7 +150,7 @@ def _uses_in(path: Path) -> Iterator[Use]:
 
 
 USES = sorted(
-    (use for path in sorted(PACKAGE.glob("*.py")) for use in _uses_in(path)),
+    (use for path in sorted(PACKAGE.rglob("*.py")) for use in _uses_in(path)),
     key=lambda use: (use.key, use.where),
 )
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    ConfigEntryError,
+    ConfigEntryNotReady,
+    ServiceValidationError,
+)
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.typing import ConfigType
@@ -61,6 +66,25 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> bool:
+    """Set the entry up; an unforeseen error still undoes what was started.
+
+    Home Assistant runs the entry's unload callbacks (coordinator listeners,
+    the receiver's files and timers, the streamer's watchdog) after its own
+    setup errors only, so any other error is raised as one of them.
+    """
+    try:
+        return await _async_set_up(hass, entry)
+    except (ConfigEntryError, ConfigEntryAuthFailed, ConfigEntryNotReady):
+        raise
+    except Exception as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="setup_failed",
+            translation_placeholders={"error": repr(err)},
+        ) from err
+
+
+async def _async_set_up(hass: HomeAssistant, entry: OneNceConfigEntry) -> bool:
     """Connect to 1NCE, load the fleet once, then hand over to the platforms."""
     client = create_client(
         hass,
@@ -175,8 +199,17 @@ async def async_migrate_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> 
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> bool:
-    """Unload the platforms; the coordinator and client go with the entry."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    """Unload the platforms; the coordinator and client go with the entry.
+
+    The Data Streamer stops taking batches first and finishes those it is
+    storing while their listeners are still there.
+    """
+    streamer = entry.runtime_data.receiver.streamer
+    await streamer.async_stop()
+    if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
+        streamer.async_resume()
+        return False
+    return True
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: OneNceConfigEntry) -> None:

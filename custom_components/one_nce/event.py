@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 
 from .api import Sim
 from .api.records import NetworkEvent
@@ -115,11 +117,25 @@ NETWORK_EVENT = EventEntityDescription(
 )
 # What a network event's entity shows besides its type (the rest is in the
 # bus event `one_nce_network_event`).
-_NETWORK_ATTRIBUTES = ("description", "operator", "country", "rat", "alert")
+_NETWORK_ATTRIBUTES = (
+    "timestamp",
+    "description",
+    "operator",
+    "country",
+    "rat",
+    "alert",
+)
 
 
 class OneNceNetworkEvent(OneNceSimEntity, EventEntity):
-    """A SIM's live network events, as the Data Streamer pushes them."""
+    """A SIM's live network events, as the Data Streamer pushes them.
+
+    1NCE's batches come in any order: the entity shows the newest event it
+    heard of (by the event's own time, `timestamp`) and ignores one older
+    than that. The bus event fires for each new event all the same.
+    """
+
+    _shown_at: datetime | None = None
 
     @property
     def available(self) -> bool:
@@ -127,8 +143,12 @@ class OneNceNetworkEvent(OneNceSimEntity, EventEntity):
         return self.iccid in (self.coordinator.data or {})
 
     async def async_added_to_hass(self) -> None:
-        """Listen to this SIM's network events."""
+        """Listen to this SIM's network events, after the one shown before."""
         await super().async_added_to_hass()
+        if (last := await self.async_get_last_state()) is not None:
+            shown = last.attributes.get("timestamp")
+            if isinstance(shown, str):
+                self._shown_at = dt_util.parse_datetime(shown)
         self.async_on_remove(
             async_dispatcher_connect(
                 self.hass,
@@ -139,6 +159,9 @@ class OneNceNetworkEvent(OneNceSimEntity, EventEntity):
 
     @callback
     def _handle_event(self, event: NetworkEvent) -> None:
+        if self._shown_at is not None and event.timestamp < self._shown_at:
+            return
+        self._shown_at = event.timestamp
         data = network_event_data(event)
         self._trigger_event(
             event.event_type.value,

@@ -1118,6 +1118,94 @@ def test_a_platform_2_report_naming_its_sms_is_a_report(record: dict[str, Any]) 
     assert batch.reports[0].iccid == ICCID
 
 
+FLAT_MO_SMS: dict[str, Any] = {
+    "id": 6202,
+    "payload": "message text",
+    "submit_date": "2024-12-16 07:01:00",
+    "dest_address": "12345",
+    "source_address": "882285100000123",
+    "dcs": 0,
+    "pid": 0,
+    "endpoint_id": 8765432,
+    "endpoint_name": ICCID,
+    "organisation_id": 4567,
+}
+FLAT_REPORT: dict[str, Any] = {
+    "id": 2819195,
+    "submit_date": "2024-12-15T16:55:20Z",
+    "final_date": "2024-12-15T16:55:31Z",
+    "organisation_id": 4567,
+    "endpoint_id": 8765432,
+    "endpoint_name": ICCID,
+    "status_id": 4,
+    "status_status": "DELIVERED",
+}
+
+
+def test_a_flat_mo_sms_reads_as_the_nested_one() -> None:
+    batch = parse_stream_batch([FLAT_MO_SMS])
+
+    assert counts(batch) == (0, 0, 1, 0, 0, 0), batch.unreadable_reasons
+    assert batch.mo_sms == [parse_mo_sms(MO_SMS)]
+
+
+def test_flat_parts_of_a_long_sms_keep_their_numbering() -> None:
+    part = {
+        **FLAT_MO_SMS,
+        "multi_part_info_partno": 2,
+        "multi_part_info_total": 3,
+        "multi_part_info_identifier": 7000,
+    }
+
+    (sms,) = parse_stream_batch([part]).mo_sms
+
+    assert (sms.multi_part.part, sms.multi_part.total) == (2, 3)
+    assert sms.multi_part.identifier == "7000"
+
+
+@pytest.mark.parametrize(
+    "status", [{"status_status": "DELIVERED"}, {"status_description": "DELIVERED"}, {}]
+)
+def test_a_flat_delivery_report_reads_as_the_nested_one(
+    status: dict[str, Any],
+) -> None:
+    record = {
+        key: value for key, value in FLAT_REPORT.items() if key != "status_status"
+    }
+    batch = parse_stream_batch([{**record, **status}])
+
+    assert counts(batch) == (0, 0, 0, 1, 0, 0), batch.unreadable_reasons
+    assert batch.reports == [parse_delivery_report(REPORT)]
+
+
+def test_a_flat_platform_2_report_names_its_sms() -> None:
+    record = {**FLAT_REPORT, "detail_sms_id": "551734281731175386"}
+    del record["final_date"]
+
+    (report,) = parse_stream_batch([record]).reports
+
+    assert report.sms_id == "551734281731175386"
+    assert report.report_id == "2819195"
+    assert report.status is DeliveryStatus.DELIVERED
+
+
+def test_records_are_counted_by_the_stream_their_shape_belongs_to() -> None:
+    """Usage and event records count, read or not; SMS records count for neither."""
+    batch = parse_stream_batch(
+        [
+            nested_data(),
+            changed(flat_data(), "start_timestamp", "soon"),
+            changed(flat_data(), "traffic_type_id", 7),
+            changed(nested_event(), "timestamp", "soon"),
+            MO_SMS,
+            REPORT,
+            {"id": 1},
+        ]
+    )
+
+    assert (batch.usage_records, batch.event_records) == (3, 1)
+
+
 def test_a_status_without_final_date_or_sms_is_no_report() -> None:
     record = changed(REPORT, "final_date", _DELETE)
 
@@ -1137,6 +1225,49 @@ def test_sms_events_the_forwarder_refuses_are_unreadable(
     record: dict[str, Any], reason: str
 ) -> None:
     assert unreadable_reason(record) == reason
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        (nested_data(total=1e308, rx=1, tx=0), "volume.total is implausibly large"),
+        (nested_data(total=1, rx=1e308, tx=0), "volume.rx is implausibly large"),
+        (flat_data(total="1e7"), "volume_total is implausibly large"),
+        (nested_data(total=10**400), "volume.total is not a finite number"),
+        (nested_sms(tx=10**5), "volume.tx is implausibly large"),
+    ],
+    ids=["total", "rx", "flat", "huge-int", "sms"],
+)
+def test_an_implausible_volume_makes_the_record_unreadable(
+    record: dict[str, Any], reason: str
+) -> None:
+    """More than a terabyte of data, or 10,000 SMS, in one record is no volume."""
+    assert unreadable_reason(record) == reason
+
+
+def test_the_largest_plausible_volumes_are_read() -> None:
+    assert only_usage(nested_data(total=10**6)).data_bytes == 10**6 * 1_048_576
+    assert only_usage(nested_sms(tx=10**4)).sms_mo == 10**4
+
+
+def test_a_record_that_fails_in_an_unforeseen_way_costs_only_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The last guard: any error reading one record counts it unreadable."""
+    from custom_components.one_nce.api import streamer  # noqa: PLC0415
+
+    real = streamer._usage
+
+    def brittle(record: Any) -> UsageRecord:
+        if record["id"] == 1:
+            raise ArithmeticError("a bug")
+        return real(record)
+
+    monkeypatch.setattr(streamer, "_usage", brittle)
+    batch = parse_stream_batch([{**nested_data(), "id": 1}, nested_data()])
+
+    assert counts(batch) == (1, 0, 0, 0, 1, 0)
+    assert batch.unreadable_reasons == {"record could not be read": 1}
 
 
 # --- counting what cannot be used ---------------------------------------------------
@@ -1245,6 +1376,10 @@ ODD_VALUES: list[object] = [
     "9" * 30,
     float("nan"),
     float("inf"),
+    1e308,
+    -1e308,
+    10**400,
+    "1e308",
 ]
 
 

@@ -115,3 +115,7 @@ class StreamBatch:
     """Records of a kind this integration does not use (readable, ignored)."""
     unreadable_reasons: dict[str, int] = field(default_factory=dict)
     """Why records were unreadable, counted by reason; a reason names fields only."""
+    usage_records: int = 0
+    """Records shaped as usage (read or not): the batch came from a usage stream."""
+    event_records: int = 0
+    """Records shaped as network events (read or not): from an event stream."""

@@ -5,7 +5,8 @@ single object is read as a batch of one). Each record is sorted by its keys:
 
 - usage: `traffic_type` / `traffic_type_id`, or start and end timestamps;
 - network event: `event_type` / `event_type_id` / `event_type_description`;
-- delivery report of an MT SMS: `status` with `final_date` or `detail.sms.id`;
+- delivery report of an MT SMS: `status` (flat: `status_id`) with
+  `final_date` or `detail.sms.id` (flat: `detail_sms_id`);
 - MO SMS: `payload` with `source_address`.
 
 1NCE documents two shapes: nested objects (`sim{iccid}`, `volume{total}`,
@@ -24,7 +25,8 @@ body that is neither an array nor an object is refused, with a
 body comes from the internet, and reasons are logged.
 
 SMS events are read by the forwarder's parsers, so an SMS is the same value
-whichever channel brought it.
+whichever channel brought it; a flat SMS record's keys are first moved under
+the objects those parsers read.
 """
 
 from __future__ import annotations
@@ -48,6 +50,10 @@ from .records import (
 
 MIB: Final = 1_048_576
 """Bytes in the MB of 1NCE's data volumes (binary, per the v200 docs)."""
+# What one record can plausibly hold: a terabyte of data, 10,000 SMS. More is
+# no volume of a SIM's slice but a broken value (1e308 would overflow).
+MAX_DATA_MIB: Final = 10**6
+MAX_SMS: Final = 10**4
 
 _ICCID = re.compile(r"\d{18,22}", re.ASCII)
 _MAX_ID: Final = 2**64 - 1
@@ -196,6 +202,9 @@ class StreamerPayloadError(ValueError):
         self.reason = reason
 
 
+_UNFORESEEN: Final = "record could not be read"
+
+
 class _UnreadableError(Exception):
     """This record cannot be read; the reason names fields, not values."""
 
@@ -227,6 +236,9 @@ def parse_stream_batch(body: object) -> StreamBatch:
             reason = err.reason if isinstance(err, ForwarderPayloadError) else str(err)
             batch.unreadable += 1
             reasons[reason] = reasons.get(reason, 0) + 1
+        except Exception:  # a value nobody foresaw costs its record only
+            batch.unreadable += 1
+            reasons[_UNFORESEEN] = reasons.get(_UNFORESEEN, 0) + 1
     return batch
 
 
@@ -239,21 +251,87 @@ def _read_record(record: object, batch: StreamBatch) -> None:
         or "event_type_id" in record
         or "event_type_description" in record
     ):
+        batch.event_records += 1
         batch.events.append(_event(record))
     elif "traffic_type" in record or "traffic_type_id" in record:
+        batch.usage_records += 1
         batch.usage.append(_usage(record))
-    elif "status" in record and (
-        "final_date" in record or _get(record, "detail", "sms", "id") is not None
+    elif ("status" in record or "status_id" in record) and (
+        "final_date" in record
+        or _get(record, "detail", "sms", "id") is not None
+        or record.get("detail_sms_id") is not None
     ):
         _record_id(record)
-        batch.reports.append(parse_delivery_report(record))
+        batch.reports.append(parse_delivery_report(_nested_sms(record)))
     elif "payload" in record and "source_address" in record:
         _record_id(record)
-        batch.mo_sms.append(parse_mo_sms(record))
+        batch.mo_sms.append(parse_mo_sms(_nested_sms(record)))
     elif "start_timestamp" in record and "end_timestamp" in record:
+        batch.usage_records += 1
         batch.usage.append(_usage(record))
     else:
         raise _UnreadableError("record is of no known kind")
+
+
+# Flat keys of an SMS record and where the forwarder's parsers read them.
+_FLAT_SMS: Final = (
+    ("endpoint", (("endpoint_id", "id"), ("endpoint_name", "name"))),
+    ("organisation", (("organisation_id", "id"),)),
+    (
+        "status",
+        (
+            ("status_id", "id"),
+            ("status_status", "status"),
+            ("status_description", "description"),
+        ),
+    ),
+    (
+        "multi_part_info",
+        (
+            ("multi_part_info_partno", "partno"),
+            ("multi_part_info_total", "total"),
+            ("multi_part_info_identifier", "identifier"),
+        ),
+    ),
+)
+
+
+def _nested_sms(record: JsonObject) -> JsonObject:
+    """Return an SMS record in the nested shape the forwarder's parsers read.
+
+    The flat keys of the Platform 2.0 migration pages (`endpoint_name`,
+    `status_id`, `detail_sms_id`, ...) are moved under their objects; where
+    the record has the object already, it wins, as elsewhere.
+    """
+    if not any(key.startswith(_FLAT_PREFIXES) for key in record):
+        return record
+    nested = dict(record)
+    for name, pairs in _FLAT_SMS:
+        if record.get(name) is not None:
+            continue
+        values = {
+            inner: record[flat] for flat, inner in pairs if record.get(flat) is not None
+        }
+        if values:
+            nested[name] = values
+    sms_id = record.get("detail_sms_id")
+    detail = record.get("detail")
+    if (
+        sms_id is not None
+        and (detail is None or isinstance(detail, Mapping))
+        and _get(record, "detail", "sms", "id") is None
+    ):
+        nested["detail"] = {**(detail or {}), "sms": {"id": sms_id}}
+    return nested
+
+
+_FLAT_PREFIXES: Final = (
+    "endpoint_",
+    "organisation_",
+    "status_",
+    "multi_part_info_",
+    "detail_sms_",
+)
 
 
 # --- usage -------------------------------------------------------------------
@@ -272,7 +350,9 @@ def _usage(record: JsonObject) -> UsageRecord:
     end = opt_datetime(record, "end_timestamp") or start
     if end < start:
         raise _UnreadableError("end_timestamp before start_timestamp")
-    total, tx, rx = _volumes(record)
+    total, tx, rx = _volumes(
+        record, MAX_DATA_MIB if kind is UsageKind.DATA else MAX_SMS
+    )
     operator_id, operator, country = _operator(record)
     data_bytes = sms_mo = sms_mt = 0
     rat = None
@@ -329,8 +409,12 @@ def _traffic_kind(record: JsonObject) -> UsageKind:
     raise _UnreadableError("traffic_type missing")
 
 
-def _volumes(record: JsonObject) -> tuple[float | None, ...]:
-    """Return `volume.total`, `.tx` and `.rx` (MiB or counts); negative is unreadable."""
+def _volumes(record: JsonObject, maximum: float) -> tuple[float | None, ...]:
+    """Return `volume.total`, `.tx` and `.rx` (MiB or counts).
+
+    A negative value is unreadable, and so is one above `maximum`, more
+    than one record can hold.
+    """
     nested = _obj(record, "volume")
     if nested is not None:
         keys: tuple[tuple[JsonObject, str, str], ...] = (
@@ -349,6 +433,8 @@ def _volumes(record: JsonObject) -> tuple[float | None, ...]:
         value = _float(data, key, field)
         if value is not None and value < 0:
             raise _UnreadableError(f"{field} is negative")
+        if value is not None and value > maximum:
+            raise _UnreadableError(f"{field} is implausibly large")
         volumes.append(value)
     return tuple(volumes)
 
@@ -581,7 +667,10 @@ def _float(data: JsonObject, key: str, field: str | None = None) -> float | None
     if type(value) is float and math.isfinite(value):
         return value
     if type(value) is int:
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise _UnreadableError(f"{field or key} is not a finite number") from None
     return opt_float(data, key, field)
 
 

@@ -38,12 +38,16 @@ from homeassistant.util import dt as dt_util
 from ..api import FINAL_STATUSES, DeliveryReport, DeliveryStatus, MoSms, SmsId
 from ..const import LOGGER
 from .journal import Journal, Record
+from .records import RECORD_RETENTION
 
-# Longer than the 24 hours for which 1NCE retries a message.
-MESSAGE_RETENTION: Final = timedelta(hours=48)
-# Longer than the 7 days for which 1NCE lists an SMS, so a late poll of an SMS
-# whose final report was pushed long ago still finds it reported.
-REPORT_RETENTION: Final = timedelta(days=8)
+# As long as the Data Streamer's record ids are kept: longer than the 24 hours
+# for which the forwarder retries, and than the 7 days of history a new
+# stream may replay, so a replayed MO SMS is known, not announced again.
+MESSAGE_RETENTION: Final = RECORD_RETENTION
+# Longer than the 7 days for which 1NCE lists an SMS (a late poll of an SMS
+# whose final report was pushed long ago still finds it reported), and as
+# long as a replayed report may come again.
+REPORT_RETENTION: Final = RECORD_RETENTION
 REASSEMBLY_TIMEOUT: Final = timedelta(hours=1)
 PRUNE_INTERVAL: Final = timedelta(hours=1)
 

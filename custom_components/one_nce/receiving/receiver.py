@@ -13,6 +13,7 @@ from pathlib import Path
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers.storage import STORAGE_DIR
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
@@ -57,7 +58,11 @@ async def async_open_receiver(
     fleet: DataUpdateCoordinator[dict[str, Sim]],
     client: OneNceClient,
 ) -> Receiver:
-    """Load the entry's inbox and make it ready to take messages in."""
+    """Load the entry's inbox and make it ready to take messages in.
+
+    If a step fails, what was opened is closed again (timers, files), and
+    a file that cannot be read (`OSError`) leaves the entry retrying.
+    """
     announcer = Announcer(hass, entry.entry_id)
     inbox = Inbox(
         hass,
@@ -78,8 +83,18 @@ async def async_open_receiver(
             announcer=announcer,
         ),
     )
-    await inbox.async_load()
-    await receiver.streamer.records.async_load()
+    try:
+        await inbox.async_load()
+        await receiver.streamer.records.async_load()
+    except Exception as err:
+        await receiver.async_close()
+        if isinstance(err, OSError):
+            raise ConfigEntryNotReady(
+                translation_domain=DOMAIN,
+                translation_key="receiver_not_opened",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        raise
     return receiver
 
 

@@ -33,6 +33,10 @@ from .membership import Membership, SimMembership
 from .records import RecordStore
 
 LIVE_EVENT_AGE: Final = timedelta(hours=1)
+ANY_BATCH: Final = "any"
+"""The record store's name for a delivery of any batch, whatever it held."""
+_HEARD: Final = "heard_"
+"""Prefix of a stream kind whose records (read or not) arrived."""
 
 
 class StreamKind(StrEnum):
@@ -44,6 +48,10 @@ class StreamKind(StrEnum):
 
 class SimListUnavailableError(Exception):
     """Membership cannot be decided now: the batch must be sent again later."""
+
+
+class StreamerClosedError(OSError):
+    """The entry is unloading: nothing is taken in now, 1NCE must retry."""
 
 
 @dataclass(slots=True)
@@ -60,6 +68,8 @@ class StreamerHealth:
     """Records acknowledged but not understood (or of a kind not used)."""
     foreign: int = 0
     """Records of SIMs or organisations not in this account, dropped."""
+    unreadable_reasons: dict[str, int] = field(default_factory=dict)
+    """Why the records of the latest batch with unreadable ones were (fields only)."""
     last_request: datetime | None = None
     _listeners: list[Callable[[], None]] = field(default_factory=list)
 
@@ -91,6 +101,7 @@ class StreamerHealth:
             "rejected": self.rejected,
             "unreadable": self.unreadable,
             "foreign": self.foreign,
+            "unreadable_reasons": dict(self.unreadable_reasons),
             "last_request": self.last_request.isoformat()
             if self.last_request
             else None,
@@ -119,6 +130,8 @@ class Streamer:
         self._usage_listeners: list[Callable[[list[UsageRecord]], None]] = []
         self._event_listeners: list[Callable[[NetworkEvent], None]] = []
         self._delivery_listeners: list[Callable[[], None]] = []
+        self._storing: set[asyncio.Task[None]] = set()
+        self._closing = False
 
     @callback
     def async_add_usage_listener(
@@ -140,7 +153,7 @@ class Streamer:
     def async_add_delivery_listener(
         self, listener: Callable[[], None]
     ) -> CALLBACK_TYPE:
-        """Call `listener` whenever a stream kind delivered (the repair issue)."""
+        """Call `listener` whenever a batch was stored (the repair issue)."""
         self._delivery_listeners.append(listener)
         return lambda: self._delivery_listeners.remove(listener)
 
@@ -155,79 +168,185 @@ class Streamer:
         last = self.last_delivery(kind)
         return last is not None and dt_util.utcnow() - last <= within
 
+    def last_heard(self, kind: StreamKind) -> datetime | None:
+        """When records shaped as this stream kind last came, readable or not.
+
+        A stream that delivers only what cannot be read is alive (the repair
+        issue) but tells nothing (`delivering`, for polling to yield).
+        """
+        times = [
+            at
+            for at in (
+                self.records.last_delivery(kind),
+                self.records.last_delivery(_HEARD + kind.value),
+            )
+            if at is not None
+        ]
+        return max(times, default=None)
+
+    def in_use(self, within: timedelta = timedelta(days=1)) -> bool:
+        """Whether any batch (SMS only, unreadable...) was stored within `within`."""
+        last = self.records.last_delivery(ANY_BATCH)
+        return last is not None and dt_util.utcnow() - last <= within
+
+    async def async_stop(self) -> None:
+        """Take no more batches; wait until those being stored are handed on.
+
+        Called first when the entry unloads, while every listener is still
+        there: a batch whose records were stored is then never answered
+        200 with its hand-on lost.
+        """
+        self._closing = True
+        if self._storing:
+            await asyncio.wait(set(self._storing))
+
+    @callback
+    def async_resume(self) -> None:
+        """Take batches in again (the entry could not unload after all)."""
+        self._closing = False
+
     async def async_receive(self, batch: StreamBatch) -> None:
         """Store a batch's records and hand on the new ones.
 
         Returns once every record is stored; raises `OSError` if they could
-        not be, `SimListUnavailableError` if membership cannot be decided.
+        not be, `SimListUnavailableError` if membership of some SIM cannot be
+        decided (after storing the records of the SIMs it could decide).
+        Whatever was stored is handed on even when another part of the
+        batch failed (1NCE then hears 503 and resends, and the stored
+        records are recognised as copies).
         """
         health = self.health
         health.last_request = dt_util.utcnow()
         health.requests += 1
         health.unreadable += batch.unreadable + batch.unknown
+        if batch.unreadable_reasons:
+            health.unreadable_reasons = dict(batch.unreadable_reasons)
         if batch.unreadable or batch.unknown:
+            # The reasons name fields, never values from the body.
             LOGGER.debug(
-                "Acknowledged %d unreadable and %d unknown Data Streamer records",
+                "Acknowledged %d unreadable and %d unknown Data Streamer records: %s",
                 batch.unreadable,
                 batch.unknown,
+                batch.unreadable_reasons,
             )
         try:
-            members = await self._members(batch)
-            usage = [record for record in batch.usage if record.iccid in members]
-            events = [event for event in batch.events if event.iccid in members]
-            mo_sms = [sms for sms in batch.mo_sms if sms.iccid in members]
-            reports = [report for report in batch.reports if report.iccid in members]
-            kinds = set()
-            if batch.usage:
-                kinds.add(StreamKind.USAGE.value)
-            if batch.events or batch.mo_sms or batch.reports:
-                kinds.add(StreamKind.EVENTS.value)
-            keys = [(StreamKind.USAGE.value, record.record_id) for record in usage]
-            keys += [(StreamKind.EVENTS.value, event.record_id) for event in events]
-            new, *sms_results = await asyncio.gather(
-                self.records.async_store(keys, kinds),
-                *(self._accept_sms(message) for message in _messages(mo_sms, reports)),
+            members, undecided = await self._members(batch)
+            if self._closing:
+                raise StreamerClosedError("the entry is unloading")
+            # The store and its hand-on run to the end even if the request
+            # is cancelled: stored records must be handed on.
+            task = self._hass.async_create_task(
+                self._async_store(batch, members),
+                "one_nce streamer store",
+                eager_start=True,
             )
+            self._storing.add(task)
+            task.add_done_callback(self._stored)
+            await asyncio.shield(task)
+            if undecided:
+                raise SimListUnavailableError
         finally:
             health.changed()
-        sms_new = sum(1 for result in sms_results if result)
-        health.records += len(new) + sms_new
-        health.duplicates += (
-            len(usage) + len(events) + len(mo_sms) + len(reports) - len(new) - sms_new
+
+    def _stored(self, task: asyncio.Task[None]) -> None:
+        """Forget a finished store; its failure was the request's to report."""
+        self._storing.discard(task)
+        if not task.cancelled():
+            task.exception()
+
+    async def _async_store(self, batch: StreamBatch, members: set[str]) -> None:
+        """Store the members' records, hand on what is new, then raise any failure."""
+        health = self.health
+        usage = [record for record in batch.usage if record.iccid in members]
+        events = [event for event in batch.events if event.iccid in members]
+        mo_sms = [sms for sms in batch.mo_sms if sms.iccid in members]
+        reports = [report for report in batch.reports if report.iccid in members]
+        # Every authenticated batch shows the address in use; records shaped
+        # as usage or events, read or not, show which stream is alive, and
+        # readable ones that it delivers. SMS records show no stream kind:
+        # 1NCE does not say which stream carries them.
+        kinds = {ANY_BATCH}
+        if batch.usage_records:
+            kinds.add(_HEARD + StreamKind.USAGE.value)
+        if batch.event_records:
+            kinds.add(_HEARD + StreamKind.EVENTS.value)
+        if batch.usage:
+            kinds.add(StreamKind.USAGE.value)
+        if batch.events:
+            kinds.add(StreamKind.EVENTS.value)
+        keys = [(StreamKind.USAGE.value, record.record_id) for record in usage]
+        keys += [(StreamKind.EVENTS.value, event.record_id) for event in events]
+        stored, *sms_results = await asyncio.gather(
+            self.records.async_store(keys, kinds),
+            *(self._accept_sms(message) for message in _messages(mo_sms, reports)),
+            return_exceptions=True,
         )
-        if kinds:
+        failures = [
+            result
+            for result in (stored, *sms_results)
+            if isinstance(result, BaseException)
+        ]
+        new: set[tuple[str, str]] = (
+            set() if isinstance(stored, BaseException) else stored
+        )
+        sms_new = sum(1 for result in sms_results if result is True)
+        health.records += len(new) + sms_new
+        if not failures:
+            health.duplicates += (
+                len(usage)
+                + len(events)
+                + len(mo_sms)
+                + len(reports)
+                - len(new)
+                - sms_new
+            )
+        if not isinstance(stored, BaseException):
             for listener in list(self._delivery_listeners):
                 listener()
-        self._hand_on(
-            _first_copies(usage, StreamKind.USAGE, new),
-            _first_copies(events, StreamKind.EVENTS, new),
-        )
+            self._hand_on(
+                _first_copies(usage, StreamKind.USAGE, new),
+                _first_copies(events, StreamKind.EVENTS, new),
+            )
+        # Also when the request that brought the batch went away meanwhile.
         health.changed()
+        if failures:
+            raise failures[0]
 
     async def _accept_sms(self, message: MoSms | DeliveryReport) -> Any:
         if isinstance(message, DeliveryReport):
             return await self._inbox.async_accept_report(message, source="streamer")
         return await self._inbox.async_accept(message)
 
-    async def _members(self, batch: StreamBatch) -> set[str]:
-        """Return the batch's ICCIDs that belong to the account; count the rest."""
+    async def _members(self, batch: StreamBatch) -> tuple[set[str], set[str]]:
+        """Return the batch's ICCIDs of this account, and those nobody can tell yet.
+
+        Membership is decided per SIM, not per batch: the records of known
+        SIMs are taken in at once. A SIM that is not on the list while the
+        list cannot be loaded is undecided; its records are neither stored
+        nor dropped, and the batch is answered 503 once the rest is stored.
+        That is the only answer that loses nothing (200 would drop them for
+        good, as 1NCE never resends an acknowledged record); the resend
+        brings the stored records again, which are then known copies.
+        Records of other accounts' SIMs are counted and dropped.
+        """
         organisations: dict[str, set[int | None]] = {}
         for iccid in _iccids(batch.usage, batch.events):
             organisations.setdefault(iccid, set()).add(None)
         for message in _messages(batch.mo_sms, batch.reports):
             organisations.setdefault(message.iccid, set()).add(message.organisation_id)
         members: set[str] = set()
+        undecided: set[str] = set()
         for iccid, organisation_ids in organisations.items():
             verdicts = {
                 await self._membership.async_check(iccid, organisation_id)
                 for organisation_id in organisation_ids
             }
-            if Membership.UNKNOWN in verdicts:
-                raise SimListUnavailableError
             if verdicts == {Membership.MEMBER}:
                 members.add(iccid)
+            elif Membership.UNKNOWN in verdicts and Membership.FOREIGN not in verdicts:
+                undecided.add(iccid)
         foreign = sum(
-            iccid not in members
+            iccid not in members and iccid not in undecided
             for iccid in _iccids(batch.usage, batch.events, batch.mo_sms, batch.reports)
         )
         if foreign:
@@ -235,7 +354,12 @@ class Streamer:
             LOGGER.debug(
                 "Dropped %d Data Streamer records of SIMs not in this account", foreign
             )
-        return members
+        if undecided:
+            LOGGER.debug(
+                "Holding back records of %d SIMs until the SIM list loads",
+                len(undecided),
+            )
+        return members, undecided
 
     @callback
     def _hand_on(self, usage: list[UsageRecord], events: list[NetworkEvent]) -> None:

@@ -3,8 +3,10 @@
 A stream that fails too often stops (FAILED in the Portal) and stays stopped
 until someone restarts it: from Home Assistant it looks like a quiet fleet.
 So once a stream kind has delivered for this entry (it is configured), a day
-without a batch while the details show a SIM online raises an issue per kind
-that says what to check; the next batch of that kind clears it. The issue
+without a batch of its records (readable or not: a stream delivering what
+cannot be read is not quiet) while the details show a SIM online raises an
+issue per kind that says what to check; the next batch of that kind clears
+it. The issue
 stays while the entry is unloaded (nothing clears it then) and goes with the
 entry.
 """
@@ -41,16 +43,22 @@ def async_watch_streamer(
     streamer: Streamer,
     sims_online: Callable[[], bool],
 ) -> None:
-    """Check every hour, and after each delivery, until the entry unloads."""
+    """Check every hour, and after each delivery, until the entry unloads.
+
+    Silence is counted from the later of the last delivery and now: after a
+    downtime of Home Assistant, 1NCE gets a day to deliver again (it retries
+    what it could not send) before the issue is raised.
+    """
+    loaded_at = dt_util.utcnow()
 
     @callback
     def check(_now: datetime | None = None) -> None:
         now = dt_util.utcnow()
         for kind in StreamKind:
-            last = streamer.last_delivery(kind)
+            last = streamer.last_heard(kind)
             if last is None:
                 continue
-            if now - last < SILENCE:
+            if now - max(last, loaded_at) < SILENCE:
                 ir.async_delete_issue(hass, DOMAIN, issue_id(entry.entry_id, kind))
             elif sims_online():
                 ir.async_create_issue(

@@ -7,8 +7,10 @@ Portal. So the answer is the contract:
 - 200 once every record of the batch is stored (records that cannot be read
   are counted and acknowledged too: retrying would never help them);
 - 404 for an address no entry has; 401 without the entry's credential;
-  503 while the entry is not loaded, the SIM list cannot be loaded, or the
-  records could not be stored (1NCE retries);
+  503 while the entry is not loaded, when a SIM the list does not show
+  cannot be checked because the list cannot be loaded (the records of known
+  SIMs are stored and handed on first), or when records could not be stored
+  (1NCE retries; what was stored is a known copy then);
 - 413 for a body over 16 MiB (3,000 records take 1 to 3 MB); 400 for one
   that is not JSON, or JSON that is not a batch.
 
@@ -31,7 +33,7 @@ from homeassistant.util.json import json_loads
 from ..api.streamer import StreamerPayloadError, parse_stream_batch
 from ..const import CONF_STREAMER_PASSWORD, LOGGER, STREAMER_PATH
 from .credential import authorized
-from .streamer import SimListUnavailableError
+from .streamer import SimListUnavailableError, StreamerClosedError
 from .view import entry_for_secret
 
 MAX_BODY: Final = 16 * 1024 * 1024
@@ -80,6 +82,10 @@ class OneNceStreamerView(HomeAssistantView):
             except SimListUnavailableError:
                 raise _RefusedError(
                     HTTPStatus.SERVICE_UNAVAILABLE, "SIM list unavailable"
+                ) from None
+            except StreamerClosedError:
+                raise _RefusedError(
+                    HTTPStatus.SERVICE_UNAVAILABLE, "not ready"
                 ) from None
             except OSError as err:
                 LOGGER.warning(
