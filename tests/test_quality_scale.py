@@ -333,7 +333,10 @@ def _test_before_configure() -> None:
 
 
 def _test_before_setup() -> None:
-    setup = _function("__init__.py", "async_setup_entry")
+    # async_setup_entry hands the work to _async_set_up, turning an
+    # unforeseen error into one Home Assistant cleans up after.
+    assert "_async_set_up" in _calls(_function("__init__.py", "async_setup_entry"))
+    setup = _function("__init__.py", "_async_set_up")
     assert "async_config_entry_first_refresh" in _calls(setup)
 
 
