@@ -288,3 +288,66 @@ async def test_a_hybrid_account_counts_every_sims_sms(
             counted = await _days(hass, sim_subject(iccid, None).statistic_ids[kind])
             assert (iccid, counted.get(today, 0)) == (iccid, row.get(kind, 0))
         assert (await _days(hass, fleet_ids[kind])).get(today) == expected
+
+
+# --- data from the data quota --------------------------------------------------
+
+
+async def _read_details(
+    hass: HomeAssistant, entry: MockConfigEntry, control: SandboxControl, iccid: str
+) -> float:
+    """Read the SIM's details now; return the truth's MB of today at that reading.
+
+    The sandbox's SIM uses data every whole minute of its clock, which runs in
+    real time too: the truth read right after the details is the one the
+    quota showed unless a minute began in between, which the quota's volume
+    tells (the truth's volume left must be the one read). Then it is read again.
+    """
+    details = entry.runtime_data.details
+    today = dt_util.now().date()
+    for _attempt in range(3):
+        details.schedule.request_soon(iccid, dt_util.utcnow())
+        await details.async_refresh()
+        await hass.async_block_till_done()
+        truth = await control.usage_truth(iccid, today.isoformat())
+        read = details.data[iccid].data_quota.volume
+        assert read is not None
+        if abs(truth["data_volume"] - read) < 1e-3:
+            return float(truth["total"]["data_mb"])
+    pytest.fail("the sandbox's minutes kept turning while the quota was read")
+
+
+def _ledger_mb(entry: MockConfigEntry, iccid: str, day: date) -> float:
+    """The data the integration counted for a SIM on a day."""
+    counted = {
+        usage.day: usage for usage in entry.runtime_data.usage.ledger.days(iccid)
+    }
+    return counted[day].data_mb if day in counted else 0.0
+
+
+async def test_platform_2_data_counts_the_quotas_drop_between_two_readings(
+    hass: HomeAssistant,
+    control: SandboxControl,
+    entry: MockConfigEntry,
+) -> None:
+    """The online garden gate uses data; ten sandbox minutes apart, two readings.
+
+    What the integration counts for the day grows by exactly what the truth
+    says was used between the readings, and the day's statistic shows it.
+    """
+    today = dt_util.now().date()
+    first = await _read_details(hass, entry, control, GARDEN_GATE)
+    counted_first = _ledger_mb(entry, GARDEN_GATE, today)
+
+    await control.advance(600)
+    second = await _read_details(hass, entry, control, GARDEN_GATE)
+    used = second - first
+
+    assert used > 0.05  # 8 to 40 KB a minute
+    assert _ledger_mb(entry, GARDEN_GATE, today) - counted_first == pytest.approx(
+        used, abs=1e-5
+    )
+    await _poll_usage(hass, entry)
+    data_id = sim_subject(GARDEN_GATE, None).statistic_ids["data"]
+    stored = (await _days(hass, data_id)).get(today, 0.0)
+    assert stored == pytest.approx(_ledger_mb(entry, GARDEN_GATE, today), abs=1e-5)
