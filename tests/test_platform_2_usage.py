@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -37,6 +37,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 from sandbox import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, SANDBOX, PlatformMode
+from sandbox.fleet import Connectivity
 
 from .blueprint_common import (
     GARDEN_GATE,
@@ -46,6 +47,7 @@ from .blueprint_common import (
 )
 from .conftest import setup_integration
 from .forwarder_common import forwarder_path
+from .streamer_common import credential, streamer_path
 
 SIMS = [f"898822806600000000{number}" for number in range(1, 7)]
 SENT = "sensor.1nce_account_sms_sent_this_month"
@@ -351,3 +353,85 @@ async def test_platform_2_data_counts_the_quotas_drop_between_two_readings(
     data_id = sim_subject(GARDEN_GATE, None).statistic_ids["data"]
     stored = (await _days(hass, data_id)).get(today, 0.0)
     assert stored == pytest.approx(_ledger_mb(entry, GARDEN_GATE, today), abs=1e-5)
+
+
+# --- the Data Streamer's usage stream ------------------------------------------
+
+
+async def _until_streamed(control: SandboxControl) -> None:
+    """Wait until Home Assistant acknowledged every usage record emitted."""
+    async with asyncio.timeout(WAIT):
+        while True:
+            overview = await control.streams()
+            [usage] = [s for s in overview["streams"] if s["type"] == "usage"]
+            emitted = overview["emitted"].get("usage", 0)
+            if usage["records_acknowledged"] == emitted:
+                return
+            await asyncio.sleep(0.05)
+
+
+async def test_streamed_usage_records_sum_to_the_truth_of_the_days_they_own(
+    hass: HomeAssistant,
+    control: SandboxControl,
+    entry: MockConfigEntry,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """The usage stream feeds the month sensors; its days equal the truth.
+
+    The garden gate's first record falls on today, which its SMS list keeps;
+    the stream owns the next day, reached by skipping the sandbox's clock a
+    day ahead. Every SIM is detached first, so no data used today reaches
+    that day's records: then the gate comes online, uses data for ten
+    minutes, sends and receives an SMS, and detaches (its session's last
+    record). That day's streamed sums are the truth's; the month sensors
+    follow without a poll.
+    """
+    home_assistant = await hass_client_no_auth()
+    await control.set_streams(flush_interval=0.05)
+    await control.add_stream(
+        "usage", str(home_assistant.make_url(streamer_path(entry))), credential(entry)
+    )
+    fleet = control.server.app[SANDBOX].fleet
+    for iccid in SIMS:
+        if fleet[iccid].connectivity is Connectivity.ONLINE:
+            await control.inject(iccid, "detach")
+    await control.send_from_sim(GARDEN_GATE, "Gate opened")
+    await _until_streamed(control)
+    await _poll_usage(hass, entry)
+    started = _started(control)
+    sent, received = await _expected_month(control, dict.fromkeys(SIMS, started))
+    assert (_state(hass, SENT), _state(hass, RECEIVED)) == (str(sent), str(received))
+    assert received == 1
+
+    await control.advance(24 * 3600)
+    # Any request settles the skipped day: no SIM is online to use data in it.
+    await control.usage_truth(GARDEN_GATE)
+    tomorrow = dt_util.now().date() + timedelta(days=1)
+    await control.inject(GARDEN_GATE, "pdp-create")
+    await _send(hass, GARDEN_GATE, "Gate: close")
+    await control.send_from_sim(GARDEN_GATE, "Gate closed")
+    await _until_final(control)
+    await control.advance(600)
+    await control.inject(GARDEN_GATE, "detach")
+    await _until_streamed(control)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    sent, received = await _expected_month(control, dict.fromkeys(SIMS, started))
+    assert (sent, received) == (1, 2)
+    assert (_state(hass, SENT), _state(hass, RECEIVED)) == ("1", "2")
+    stream = entry.runtime_data.usage.ledger.stream
+    now = dt_util.utcnow()
+    assert stream.owns(GARDEN_GATE, tomorrow, now)
+    assert not stream.owns(GARDEN_GATE, tomorrow - timedelta(days=1), now)
+    gate = (await _truth(control, GARDEN_GATE, tomorrow))[tomorrow]
+    assert gate["data_mb"] > 0.05  # ten minutes online
+    for iccid in SIMS:
+        none = {"sms_mt": 0, "sms_mo": 0, "data_mb": 0.0}
+        truth = (await _truth(control, iccid, tomorrow)).get(tomorrow, none)
+        streamed = stream.day(iccid, tomorrow)
+        assert (iccid, streamed.sms_mt, streamed.sms_mo) == (
+            iccid,
+            truth["sms_mt"],
+            truth["sms_mo"],
+        )
+        assert streamed.data_mb == pytest.approx(truth["data_mb"], abs=1e-5)
