@@ -27,6 +27,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.one_nce.api.records import QuotaService
 from custom_components.one_nce.const import CONF_API_URL, DOMAIN
 from custom_components.one_nce.statistics import sim_subject
 from homeassistant import loader
@@ -353,6 +354,38 @@ async def test_platform_2_data_counts_the_quotas_drop_between_two_readings(
     data_id = sim_subject(GARDEN_GATE, None).statistic_ids["data"]
     stored = (await _days(hass, data_id)).get(today, 0.0)
     assert stored == pytest.approx(_ledger_mb(entry, GARDEN_GATE, today), abs=1e-5)
+
+
+async def test_platform_2_data_counts_a_single_quota_read_too(
+    hass: HomeAssistant,
+    control: SandboxControl,
+    entry: MockConfigEntry,
+) -> None:
+    """A quota read alone (after streamed traffic or a quota event) counts its drop.
+
+    While the usage stream delivers, a SIM's quotas are read after its
+    traffic, not with its scheduled details; the day it starts is still the
+    quota's to count. The drop since the last reading is the truth's use.
+    """
+    today = dt_util.now().date()
+    first = await _read_details(hass, entry, control, GARDEN_GATE)
+    counted_first = _ledger_mb(entry, GARDEN_GATE, today)
+    await control.advance(600)
+
+    details = entry.runtime_data.details
+    # What streamed traffic or a quota event asks for: the data quota alone.
+    details.quota_reads.note_now((GARDEN_GATE, QuotaService.DATA), dt_util.utcnow())
+    await details.async_refresh()
+    await hass.async_block_till_done()
+    truth = await control.usage_truth(GARDEN_GATE, today.isoformat())
+    read = details.data[GARDEN_GATE].data_quota.volume
+    assert read == pytest.approx(truth["data_volume"], abs=1e-3)
+    used = truth["total"]["data_mb"] - first
+
+    assert used > 0.05
+    assert _ledger_mb(entry, GARDEN_GATE, today) - counted_first == pytest.approx(
+        used, abs=1e-5
+    )
 
 
 # --- the Data Streamer's usage stream ------------------------------------------
