@@ -102,12 +102,14 @@ async def _async_set_up(hass: HomeAssistant, entry: OneNceConfigEntry) -> bool:
     await details.async_refresh()
     usage = UsageCoordinator(hass, entry, client, lambda: fleet.data or {})
     await usage.async_load()
-    # SIMs without v1 usage count their data from the data quota's drops.
+    # SIMs without v1 usage count their data from the data quota's drops,
+    # as of the quota's own read: one read alone (after streamed traffic or
+    # a quota event) leaves the SIM's scheduled `fetched_at` unchanged.
     entry.async_on_unload(
         details.async_add_listener(
             lambda: usage.note_quotas(
                 {
-                    iccid: (sim.data_quota, sim.fetched_at)
+                    iccid: (sim.data_quota, sim.data_quota_at or sim.fetched_at)
                     for iccid, sim in (details.data or {}).items()
                 }
             )
