@@ -1,27 +1,43 @@
-"""API economy: what one simulated day of polling costs at 1NCE, per fleet size.
+"""API economy: what a simulated day of polling costs at 1NCE, per fleet size.
 
 Run it through `scripts/bench` (section `api`) or as `python scripts/bench_api.py`
-in the test venv. For each fleet size it:
+in the test venv (`--sims 10,100,1000 --platform 1|2|both --streamer
+off|on|both`, the defaults). For each fleet size, platform and streamer mode it:
 
-1. starts the sandbox (a stand-in for 1NCE) on 127.0.0.1 and a Home Assistant
-   in this process (the test harness of pytest-homeassistant-custom-component,
-   in a temporary config directory), and sets the 1NCE entry up against the
-   sandbox with the default options (SIM list every 15 min, details every
-   60 min);
-2. puts the integration's client on the sandbox's clock: every wait of its rate
-   limiter or retry backoff skips the sandbox's time ahead instead of sleeping,
-   so a day takes minutes and the sandbox's own 10/s limiter judges the rate on
-   the same timeline;
-3. zeroes the sandbox's request counters, then plays 24 hours minute by minute:
-   the details tick every minute, the SIM list every 15 minutes, the usage
-   import once (it is daily), each by calling the coordinator's refresh as
-   Home Assistant's timer would (their own timers are switched off);
-4. prints requests by endpoint, the peak in any one-second window (sliding,
-   as 1NCE counts; it must stay <= 10), the sandbox's own 429s, and the ratio
-   to the naive approach: every SIM's three detail requests every list cycle.
+1. starts the sandbox (a stand-in for 1NCE) on 127.0.0.1, on Platform 1.0 or
+   2.0 (where v1, so usage statistics and limits, answers 404), and a Home
+   Assistant in this process (the test harness of
+   pytest-homeassistant-custom-component, in a temporary config directory),
+   and sets the 1NCE entry up against the sandbox with the default options
+   (SIM list every 15 min, details every 60 min);
+2. puts the integration's client and the account's shared rate limiter on the
+   sandbox's clock: every wait skips the sandbox's time ahead instead of
+   sleeping, so a day takes seconds and the sandbox's own 10/s limiter judges
+   the rate on the same timeline;
+3. adds a usage and an event stream to the sandbox as "local" streams (no
+   HTTP: each batch goes to a coroutine). Streamer on: each simulated minute
+   their queued records are drained and handed to the integration as its
+   Data Streamer view does once a request is authenticated
+   (`parse_stream_batch`, then the entry's `receiver.streamer.async_receive`).
+   Streamer off: the same streams are drained into nothing, so the fleet's
+   simulation (the streams' data slices) is the same in both modes;
+4. zeroes the sandbox's counters, then plays days minute by minute: the
+   fleet uses data (`Sandbox.settle_usage`), plays `TRAFFIC` (a few SMS each
+   way and a data session closed and reopened per SIM and day, the same in
+   every mode), and each coordinator of the entry (list, details, usage, and
+   any other with listeners) is refreshed when its `update_interval` since
+   its last refresh is up, as Home Assistant's timer would (their own timers
+   are switched off), so whatever the integration asks, and how often, is
+   counted, whichever platform and whatever it polls;
+5. prints per day: requests by endpoint, total and per SIM, the peak in any
+   one-second window (sliding, as 1NCE counts; it must stay <= 10), the
+   sandbox's own 429s, and the ratio without/with the streamer. With the
+   streamer on it plays two days: the first, in which the streams start to
+   count as delivering (from their first batch; polling yields from then on),
+   and the second, the steady state. A Markdown table of every run ends it.
 
 Setup's own requests (first list, first details, the six-month usage
-backfill) are not part of the day; `bench_setup.py` covers setup.
+backfill) are not part of the days; `bench_setup.py` covers setup.
 """
 
 from __future__ import annotations
