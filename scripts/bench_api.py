@@ -466,6 +466,8 @@ class DayFigures:
     list_reads: int
     streams_from: dict[str, int | None]
     """Minute of the day from which each stream kind counted as delivering."""
+    using_data: int
+    """SIMs using data at the end of the day (enabled, online, data left)."""
 
 
 async def play_days(
@@ -541,6 +543,12 @@ async def play_days(
                 peak_per_second(bench.arrivals),
                 list_reads,
                 streams_from,
+                sum(
+                    sim.enabled
+                    and sim.connectivity is Connectivity.ONLINE
+                    and sim.data_volume > 0
+                    for sim in sandbox.fleet.values()
+                ),
             )
         )
     return figures
@@ -607,7 +615,10 @@ def report(result: dict[str, Any], baseline: dict[str, Any] | None) -> None:
             if result["streamer"]
             else f"day {number}"
         )
-        print(f"  -- {name} (list read {day.list_reads} times)")
+        print(
+            f"  -- {name} (list read {day.list_reads} times; "
+            f"{day.using_data} SIMs using data at its end)"
+        )
         if result["streamer"]:
             since = ", ".join(
                 f"{kind} from minute {minute}" if minute is not None else f"{kind} no"
