@@ -476,8 +476,15 @@ async def play_days(
     streams: Streams,
     traffic: Traffic,
     progress: Callable[[str], None],
+    *,
+    streams_first: bool = False,
 ) -> list[DayFigures]:
-    """Play `days` days minute by minute; return each day's figures."""
+    """Play `days` days minute by minute; return each day's figures.
+
+    Each minute the streams are drained after the coordinators' ticks, or
+    before them with `streams_first` (a slice arriving just before the tick
+    that would have read the quota it settles).
+    """
     runtime = bench.entry.runtime_data
     sandbox = bench.sandbox
     clock = sandbox.clock
@@ -518,6 +525,8 @@ async def play_days(
                 clock.advance(left)
             sandbox.settle_usage()
             traffic.play(minute)
+            if streams_first:
+                await streams.drain()
             now = clock.monotonic()
             for coordinator in coordinators:
                 interval = coordinator.update_interval
@@ -560,6 +569,8 @@ async def measure(
     streamer: bool,
     days: int,
     limiter_period: float | None = None,
+    *,
+    streams_first: bool = False,
 ) -> dict[str, Any]:
     """One run: set up, add the streams, play the days, read the counters."""
     started = time.perf_counter()
@@ -576,7 +587,9 @@ async def measure(
         streams = Streams(bench, to_home_assistant=streamer)
         streams.add()
         traffic = Traffic(bench)
-        figures = await play_days(bench, days, streams, traffic, progress)
+        figures = await play_days(
+            bench, days, streams, traffic, progress, streams_first=streams_first
+        )
         details = bench.entry.runtime_data.details
         fetched = len(details.data or {})
     return {
@@ -690,6 +703,12 @@ async def main(argv: Sequence[str] | None = None) -> int:
         help="(default both)",
     )
     parser.add_argument(
+        "--streams-first",
+        action="store_true",
+        help="each minute, hand the streams' records over before the polling "
+        "ticks instead of after them",
+    )
+    parser.add_argument(
         "--limiter-period",
         type=float,
         help="try the client's limiter with this window instead of its own (1.25 s)",
@@ -702,6 +721,8 @@ async def main(argv: Sequence[str] | None = None) -> int:
         "streamer off: one day; on: the first day with streams (they count as "
         "delivering from their first batch) and the day after (steady state)"
     )
+    if args.streams_first:
+        print("(streams handed over before the polling ticks of each minute)")
     if args.limiter_period is not None:
         print(f"(limiter window {args.limiter_period} s instead of the client's)")
     failed = False
