@@ -523,6 +523,11 @@ async def play_days(
             due = day_start + (day * MINUTES_PER_DAY + minute) * 60
             if (left := due - clock.monotonic()) > 0:
                 clock.advance(left)
+            # Let the sandbox's own timers due by now run first (the streams'
+            # data slices every 15 min): they wake on the advance, a few
+            # turns of the loop later.
+            for _ in range(20):
+                await asyncio.sleep(0)
             sandbox.settle_usage()
             traffic.play(minute)
             if streams_first:
