@@ -77,6 +77,7 @@ from custom_components.one_nce.api import (  # noqa: E402
     new_rate_limiter,
 )
 from custom_components.one_nce.api.client import MAX_RETRY_AFTER  # noqa: E402
+from custom_components.one_nce.api.records import StreamBatch  # noqa: E402
 from custom_components.one_nce.api.streamer import (  # noqa: E402
     StreamerPayloadError,
     parse_stream_batch,
@@ -84,6 +85,9 @@ from custom_components.one_nce.api.streamer import (  # noqa: E402
 from custom_components.one_nce.const import (  # noqa: E402
     CONF_API_URL,
     DOMAIN,
+)
+from custom_components.one_nce.receiving import (  # noqa: E402
+    streamer as receiving_streamer,
 )
 from custom_components.one_nce.receiving.streamer import (  # noqa: E402
     SimListUnavailableError,
@@ -348,6 +352,27 @@ def _driven(bench: Bench) -> list[DataUpdateCoordinator[Any]]:
     return [*first, *others]
 
 
+def _decode_batch(body: str) -> StreamBatch:
+    """Decode and read a batch as the view does; a bad one raises as there."""
+    try:
+        decoded = json_loads(body)
+    except ValueError:
+        raise StreamerPayloadError("body is not JSON") from None
+    return parse_stream_batch(decoded)
+
+
+# What the view answers 503 for (a closed streamer only where it exists).
+_NOT_STORED: tuple[type[Exception], ...] = (
+    SimListUnavailableError,
+    OSError,
+    *(
+        [closed]
+        if (closed := getattr(receiving_streamer, "StreamerClosedError", None))
+        else []
+    ),
+)
+
+
 @dataclass
 class Streams:
     """The sandbox's usage and event streams, drained into the integration."""
@@ -371,20 +396,25 @@ class Streams:
             self.ids.append(stream.stream_id)
 
     async def _deliver(self, body: str) -> int:
-        """Do what the Data Streamer view does once the request is authenticated."""
+        """Do what the Data Streamer view does once the request is authenticated.
+
+        Decode and read the batch (in an executor thread, as the view does
+        since it moved off the loop), store and hand it on; answer as it does.
+        """
         self.batches += 1
         if not self.to_home_assistant:
             return 200
+        hass = self.bench.hass
         receiver = self.bench.entry.runtime_data.receiver.streamer
         try:
-            batch = parse_stream_batch(json_loads(body))
+            batch = await hass.async_add_executor_job(_decode_batch, body)
         except StreamerPayloadError:
             self.refused[400] += 1
             receiver.health.record_rejected()
             return 400
         try:
             await receiver.async_receive(batch)
-        except (SimListUnavailableError, OSError):
+        except _NOT_STORED:
             self.refused[503] += 1
             receiver.health.record_rejected()
             return 503
