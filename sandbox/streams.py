@@ -13,13 +13,18 @@ keep queueing meanwhile and go out after the restart.
 
 What is streamed comes from `activity.py`, which watches what the sandbox
 simulates.
+
+A stream added in-process with `deliver` (a "local" stream) hands each batch,
+the JSON text it would POST, to that coroutine instead and takes the status it
+returns as the receiver's answer: a benchmark that runs its receiver in the
+same process without an HTTP server drains streams this way.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 import contextlib
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
@@ -130,6 +135,8 @@ class Destination:
     more: asyncio.Event = field(default_factory=asyncio.Event)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     task: asyncio.Task[None] | None = None
+    deliver: Callable[[str], Awaitable[int]] | None = None
+    """A local receiver: takes the batch's JSON text, returns the HTTP status."""
 
     def as_dict(self, recent: int = 0) -> dict[str, Any]:
         """Describe the stream as the Portal's list would, plus counters."""
@@ -192,9 +199,20 @@ class Streamer:
                 destination.history.clear()
 
     def add(
-        self, kind: StreamType, url: str, auth: str, shape: Shape, name: str = ""
+        self,
+        kind: StreamType,
+        url: str,
+        auth: str,
+        shape: Shape,
+        name: str = "",
+        *,
+        deliver: Callable[[str], Awaitable[int]] | None = None,
     ) -> Destination:
-        """Create a stream; it receives what happens from now on."""
+        """Create a stream; it receives what happens from now on.
+
+        With `deliver`, batches go to that coroutine instead of `url` (see
+        the module doc); retries, FAILED and the counters work as for HTTP.
+        """
         stream_id = next(self._ids)
         destination = Destination(
             stream_id=stream_id,
@@ -203,6 +221,7 @@ class Streamer:
             url=url,
             auth=auth,
             shape=shape,
+            deliver=deliver,
         )
         self.destinations[stream_id] = destination
         if self._session is not None:
@@ -333,6 +352,11 @@ class Streamer:
     async def _post(
         self, destination: Destination, batch: list[dict[str, Any]]
     ) -> tuple[int | None, str | None]:
+        if destination.deliver is not None:
+            try:
+                return await destination.deliver(json.dumps(batch)), None
+            except Exception as err:  # a receiver that broke: a failure, retried
+                return None, type(err).__name__
         assert self._session is not None, "streams not started"
         try:
             async with self._session.post(

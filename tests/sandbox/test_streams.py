@@ -26,6 +26,7 @@ from custom_components.one_nce.api import ConnectivityStatus, OneNceClient
 from sandbox.__main__ import _INJECTABLE
 from sandbox.activity import INJECTABLE, SLICE_MIN_MIB
 from sandbox.config import PlatformMode
+from sandbox.streams import Shape, StreamType
 
 from .conftest import Running, wait_until
 
@@ -232,6 +233,39 @@ async def test_refused_batch_is_sent_again_with_the_same_ids(
     first, second = stream_receiver.batches()
     assert first == second
     assert retried["queued"] == 1
+
+
+async def test_local_stream_hands_batches_to_a_coroutine_without_http(
+    start_sandbox: Start,
+) -> None:
+    running = await _sandbox(start_sandbox)
+    answers = [503, 200]
+    bodies: list[str] = []
+
+    async def deliver(body: str) -> int:
+        bodies.append(body)
+        if not answers:
+            raise ConnectionResetError
+        return answers.pop(0)
+
+    stream = running.state.streamer.add(
+        StreamType.EVENT, "local:bench", AUTH, Shape.NESTED, deliver=deliver
+    )
+    running.state.activity.inject(GATE, "location-update")
+    failed = await running.state.streamer.send_once(stream.stream_id)
+    assert (failed["remote_status"], failed["failures"]) == (503, 1)
+    done = await running.state.streamer.send_once(stream.stream_id)
+    assert (done["remote_status"], done["records_acknowledged"]) == (200, 1)
+    first, second = (json.loads(body) for body in bodies)
+    assert first == second
+    assert [record["event_type"]["id"] for record in first] == [1]
+    running.state.activity.inject(GATE, "attach")
+    broken = await running.state.streamer.send_once(stream.stream_id)
+    assert (broken["remote_status"], broken["last_error"]) == (
+        None,
+        "ConnectionResetError",
+    )
+    assert broken["failures"] == 1
 
 
 async def test_only_200_acknowledges_and_a_redirect_is_not_followed(
