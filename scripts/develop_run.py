@@ -561,7 +561,7 @@ def _print_guide(ha_base: str, sandbox: str, delay: float, platform: str) -> Non
   Data Streamer:  {sandbox_cli} streams
                   (a Usage and an Event stream to Home Assistant, as in 1NCE's
                   Portal; data use sliced every {USAGE_INTERVAL} s; the account's
-                  "Data Streamer: records received" counts what arrives)
+                  "Streamer records received" counts what arrives)
   Misbehave:      {sandbox_cli} faults error_rate=0.3 latency=1
   The truth:      curl {sandbox}/_sandbox/usage/{GARDEN_GATE}
                   (what the SIM really used per day: data MB, MT and MO SMS)

@@ -7,7 +7,7 @@ address with its Basic Auth Header, and makes the sandbox slice data use
 every minute so a demo sees usage records soon. `check_streamer` is the
 develop check's part about them: a network event played in the sandbox
 reaches the SIM's *Network event* entity and the bus, and the account's
-*Data Streamer: records received* rises. `both_channels_done` tells when an
+*Streamer records received* rises. `both_channels_done` tells when an
 MO SMS has gone out by the forwarder and (on Platform 2.0) by the Event
 stream too, so the check can count its events.
 """

@@ -76,11 +76,11 @@ from .streamer_common import (
 
 pytestmark = pytest.mark.usefixtures("mock_details")
 
-RECORDS = "sensor.1nce_account_data_streamer_records_received"
-DUPLICATES = "sensor.1nce_account_data_streamer_duplicates"
-REJECTED = "sensor.1nce_account_data_streamer_rejected_requests"
-UNREADABLE = "sensor.1nce_account_data_streamer_unreadable_records"
-LAST_REQUEST = "sensor.1nce_account_data_streamer_last_request"
+RECORDS = "sensor.1nce_account_streamer_records_received"
+DUPLICATES = "sensor.1nce_account_streamer_duplicates"
+REJECTED = "sensor.1nce_account_streamer_rejected_requests"
+UNREADABLE = "sensor.1nce_account_streamer_unreadable_records"
+LAST_REQUEST = "sensor.1nce_account_streamer_last_seen"
 
 
 @pytest.fixture
