@@ -66,7 +66,7 @@ from .polling.network_events import (
     quota_services,
     sim_event_of,
 )
-from .polling.quota_reads import SETTLE, QuotaKey, QuotaReads
+from .polling.quota_reads import BUSY_LONGEST, SETTLE, QuotaKey, QuotaReads
 from .receiving.receiver import Receiver
 from .usage import UsageCoordinator
 
@@ -494,7 +494,7 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
             now=dt_util.utcnow(),
         )
         self.quota_reads = QuotaReads(
-            settle=SETTLE, longest=min(self.detail_interval, STREAMED_INTERVAL)
+            settle=SETTLE, longest=max(self.detail_interval, BUSY_LONGEST)
         )
         # State words this client does not know, warned about once each.
         self._unknown_words: set[tuple[str, str]] = set()

@@ -5,9 +5,11 @@ traffic is what changes them. Each SMS or data record of a SIM makes its SMS
 or data quota due for one read, some time after the traffic settles (15
 minutes after the last record, so a burst of SMS costs one read) but never
 later than a longest wait after the first (a data session reporting every 15
-minutes would otherwise push the read out for as long as it lasts). A quota
-event (threshold reached, used up) makes the quota due at once. Plain Python,
-no Home Assistant.
+minutes would otherwise push the read out for as long as it lasts): 6 hours,
+or the detail interval if longer, so that a SIM busy all day costs 4 reads of
+each quota rather than 24. A quota event (threshold reached, used up) makes
+the quota due at once, so what matters is never late. Plain Python, no Home
+Assistant.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from ..api.records import QuotaService
 
 # A read this long after the last traffic of a SIM catches the whole burst.
 SETTLE: Final = timedelta(minutes=15)
+# A SIM with traffic all day has its quota read at least this often.
+BUSY_LONGEST: Final = timedelta(hours=6)
 
 type QuotaKey = tuple[str, QuotaService]
 
