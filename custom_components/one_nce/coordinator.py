@@ -895,7 +895,7 @@ class DetailsCoordinator(DataUpdateCoordinator[dict[str, SimDetails]]):
                 self._note_unknown_words(result)
                 for service, part in QUOTA_PART.items():
                     if part in result.parts_read:
-                        self.quota_reads.read((iccid, service), now)
+                        self.quota_reads.read((iccid, service), now, for_traffic=False)
             elif isinstance(result, OneNceNotFoundError):
                 data.pop(iccid, None)
                 self.quota_reads.drop(iccid)

@@ -42,7 +42,9 @@ def test_traffic_during_the_read_keeps_the_quota_waiting() -> None:
     plan.note_traffic(SMS, at(16))
     plan.read(SMS, at(15))
 
-    assert plan.due_at(SMS) == at(31)
+    # 15 minutes after the traffic, but not sooner than the longest wait
+    # (an hour here) after the read made for the traffic before.
+    assert plan.due_at(SMS) == at(75)
 
 
 def test_a_quota_event_is_read_at_once_longest_waiting_first_within_the_limit() -> None:
@@ -78,3 +80,30 @@ def test_a_sim_that_left_is_forgotten() -> None:
     assert DATA not in plan
     assert plan.due_at(SMS) is None
     assert OTHER in plan
+
+
+def test_a_sim_busy_all_day_has_each_quota_read_at_most_every_longest_wait() -> None:
+    """Records every 15 minutes (a data session) or every 25: never a read each."""
+    for spacing in (15, 25):
+        plan = QuotaReads(settle=SETTLE, longest=timedelta(hours=6))
+        read_at: list[float] = []
+        for minute in range(0, 24 * 60):
+            if minute % spacing == 0:
+                plan.note_traffic(DATA, at(minute))
+            for key in plan.due(at(minute), limit=10):
+                plan.read(key, at(minute))
+                read_at.append(minute)
+
+        assert len(read_at) <= 4, (spacing, read_at)
+        assert all(b - a >= 6 * 60 for a, b in zip(read_at, read_at[1:], strict=False))
+
+
+def test_a_quota_event_is_read_at_once_even_right_after_a_read() -> None:
+    plan = reads()
+    plan.note_traffic(SMS, at(0))
+    assert plan.due(at(15), limit=10) == [SMS]
+    plan.read(SMS, at(15))
+
+    plan.note_now(SMS, at(16))
+
+    assert plan.due(at(16), limit=10) == [SMS]

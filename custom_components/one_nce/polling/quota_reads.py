@@ -5,11 +5,12 @@ traffic is what changes them. Each SMS or data record of a SIM makes its SMS
 or data quota due for one read, some time after the traffic settles (15
 minutes after the last record, so a burst of SMS costs one read) but never
 later than a longest wait after the first (a data session reporting every 15
-minutes would otherwise push the read out for as long as it lasts): 6 hours,
-or the detail interval if longer, so that a SIM busy all day costs 4 reads of
-each quota rather than 24. A quota event (threshold reached, used up) makes
-the quota due at once, so what matters is never late. Plain Python, no Home
-Assistant.
+minutes would otherwise push the read out for as long as it lasts), and
+never sooner than that longest wait after the quota's previous read: 6 hours,
+or the detail interval if longer, so that a SIM busy all day costs at most 4
+reads of each quota, however its records are spaced. A quota event
+(threshold reached, used up) makes the quota due at once, so what matters is
+never late. Plain Python, no Home Assistant.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class QuotaReads:
         self.longest = max(longest, settle)
         self._pending: dict[QuotaKey, _Pending] = {}
         self._asking: set[QuotaKey] = set()
+        self._last_read: dict[QuotaKey, datetime] = {}
 
     def __contains__(self, key: QuotaKey) -> bool:
         """Whether the quota waits to be read (or is being read)."""
@@ -72,7 +74,10 @@ class QuotaReads:
             return None
         if pending.at_once:
             return pending.last
-        return min(pending.first + self.longest, pending.last + self.settle)
+        when = min(pending.first + self.longest, pending.last + self.settle)
+        if (last_read := self._last_read.get(key)) is not None:
+            when = max(when, last_read + self.longest)
+        return when
 
     def due(
         self, now: datetime, *, limit: int, skip: Collection[str] = ()
@@ -94,13 +99,18 @@ class QuotaReads:
         self._asking.update(taken)
         return taken
 
-    def read(self, key: QuotaKey, as_of: datetime) -> None:
+    def read(self, key: QuotaKey, as_of: datetime, *, for_traffic: bool = True) -> None:
         """Settle the quota, read by a request sent at `as_of`.
 
         What arrived before that is in the answer; traffic noted while the
-        request was on its way may not be, and keeps the quota waiting.
+        request was on its way may not be, and keeps the quota waiting. A
+        read made for traffic spaces the next one (`longest`); a scheduled
+        read of the SIM's details does not, so the first SMS after it is
+        still seen within `settle`.
         """
         self._asking.discard(key)
+        if for_traffic:
+            self._last_read[key] = max(as_of, self._last_read.get(key, as_of))
         pending = self._pending.get(key)
         if pending is not None and pending.last <= as_of:
             del self._pending[key]
@@ -116,8 +126,11 @@ class QuotaReads:
         for key in [key for key in self._pending if key[0] == iccid]:
             del self._pending[key]
             self._asking.discard(key)
+        for key in [key for key in self._last_read if key[0] == iccid]:
+            del self._last_read[key]
 
     def forget_absent(self, fleet: Collection[str]) -> None:
         """Forget the quotas of SIMs the list no longer has."""
-        for iccid in {key[0] for key in self._pending} - set(fleet):
+        known = {key[0] for key in self._pending} | {key[0] for key in self._last_read}
+        for iccid in known - set(fleet):
             self.drop(iccid)
