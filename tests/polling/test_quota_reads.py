@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from custom_components.one_nce.api.records import QuotaService
 from custom_components.one_nce.polling.quota_reads import SETTLE, QuotaReads
@@ -95,7 +96,7 @@ def test_a_sim_busy_all_day_has_each_quota_read_at_most_every_longest_wait() -> 
                 read_at.append(minute)
 
         assert len(read_at) <= 4, (spacing, read_at)
-        assert all(b - a >= 6 * 60 for a, b in zip(read_at, read_at[1:], strict=False))
+        assert all(b - a >= 6 * 60 for a, b in pairwise(read_at))
 
 
 def test_a_quota_event_is_read_at_once_even_right_after_a_read() -> None:
