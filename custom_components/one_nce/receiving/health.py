@@ -26,15 +26,33 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
 
 
+@dataclass(slots=True, kw_only=True)
+class PushHealth:
+    """What every push endpoint's counts share: the sensors that follow them."""
+
+    _listeners: list[Callable[[], None]] = field(default_factory=list)
+
+    @callback
+    def changed(self) -> None:
+        """Tell the sensors."""
+        for listener in self._listeners:
+            listener()
+
+    @callback
+    def async_add_listener(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
+        """Call `listener` after every request, until the returned callback."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+
 @dataclass(slots=True)
-class ForwarderHealth:
+class ForwarderHealth(PushHealth):
     """Counts of the forwarder's requests since the entry loaded."""
 
     received: int = 0
     duplicates: int = 0
     rejected: int = 0
     last_request: datetime | None = None
-    _listeners: list[Callable[[], None]] = field(default_factory=list)
 
     @callback
     def record(self, outcome: Outcome) -> None:
@@ -46,14 +64,7 @@ class ForwarderHealth:
             self.duplicates += 1
         else:
             self.rejected += 1
-        for listener in self._listeners:
-            listener()
-
-    @callback
-    def async_add_listener(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
-        """Call `listener` after every request, until the returned callback."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        self.changed()
 
     def as_dict(self) -> dict[str, Any]:
         """Return the counts for diagnostics."""

@@ -243,14 +243,7 @@ class Inbox:
 
     async def async_load(self) -> None:
         """Restore the state, then finish what became due while we were away."""
-        unreadable = 0
-        for record in await self._journal.async_load():
-            try:
-                self._replay(record)
-            except (KeyError, TypeError, ValueError):
-                unreadable += 1
-        if unreadable:
-            LOGGER.warning("Skipped %d unreadable records of the SMS inbox", unreadable)
+        await self._journal.async_replay(self._replay, "the SMS inbox")
         self._prune(dt_util.utcnow())
         # Messages that became due while we were away are announced once Home
         # Assistant has started, so that automations are there to see them.

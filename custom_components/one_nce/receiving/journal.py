@@ -152,6 +152,21 @@ class Journal:
         self._lines = len(records) + unreadable
         return records
 
+    async def async_replay(self, replay: Callable[[Record], None], what: str) -> None:
+        """Read the records back into their owner's state, oldest first.
+
+        A record the owner cannot read (a line of an older or damaged file)
+        is skipped and counted in one warning naming `what` was restored.
+        """
+        unreadable = 0
+        for record in await self.async_load():
+            try:
+                replay(record)
+            except (KeyError, TypeError, ValueError):
+                unreadable += 1
+        if unreadable:
+            LOGGER.warning("Skipped %d unreadable records of %s", unreadable, what)
+
     def append(self, record: Record) -> None:
         """Queue a record that nobody waits for; it goes out with the next write."""
         self._pending.append(record)

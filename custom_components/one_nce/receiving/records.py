@@ -29,7 +29,6 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
-from ..const import LOGGER
 from .journal import Journal, Record
 
 # Longer than the 7 days of history a new stream may replay, plus a margin.
@@ -66,14 +65,7 @@ class RecordStore:
 
     async def async_load(self) -> None:
         """Read the journal back and start forgetting what is too old."""
-        unreadable = 0
-        for record in await self._journal.async_load():
-            try:
-                self._replay(record)
-            except (KeyError, TypeError, ValueError):
-                unreadable += 1
-        if unreadable:
-            LOGGER.warning("Skipped %d unreadable records of the streamer", unreadable)
+        await self._journal.async_replay(self._replay, "the streamer")
         self._prune(dt_util.utcnow())
         self._unsubscribe = async_track_time_interval(
             self._hass, self._prune, PRUNE_INTERVAL, cancel_on_shutdown=True

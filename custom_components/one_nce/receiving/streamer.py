@@ -28,6 +28,7 @@ from ..api import DeliveryReport, MoSms
 from ..api.records import NetworkEvent, StreamBatch, UsageRecord
 from ..const import LOGGER
 from .announce import Announcer
+from .health import PushHealth
 from .inbox import Inbox
 from .membership import Membership, SimMembership
 from .records import RecordStore
@@ -55,7 +56,7 @@ class StreamerClosedError(OSError):
 
 
 @dataclass(slots=True)
-class StreamerHealth:
+class StreamerHealth(PushHealth):
     """Counts of the streamer's requests and records since the entry loaded."""
 
     requests: int = 0
@@ -71,13 +72,6 @@ class StreamerHealth:
     unreadable_reasons: dict[str, int] = field(default_factory=dict)
     """Why the records of the latest batch with unreadable ones were (fields only)."""
     last_request: datetime | None = None
-    _listeners: list[Callable[[], None]] = field(default_factory=list)
-
-    @callback
-    def changed(self) -> None:
-        """Tell the sensors."""
-        for listener in self._listeners:
-            listener()
 
     @callback
     def record_rejected(self) -> None:
@@ -85,12 +79,6 @@ class StreamerHealth:
         self.last_request = dt_util.utcnow()
         self.rejected += 1
         self.changed()
-
-    @callback
-    def async_add_listener(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
-        """Call `listener` after every request, until the returned callback."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the counts for diagnostics."""
