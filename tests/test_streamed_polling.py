@@ -291,3 +291,22 @@ async def test_a_failed_quota_read_after_a_quota_event_is_tried_again_later(
     assert polling.details.data[failing].data_quota_at == START + timedelta(
         minutes=25.5
     )
+
+
+@pytest.mark.parametrize(
+    ("streams", "part"),
+    [(Streams(usage=True), "/quota/data"), (Streams(events=True), "/status")],
+)
+async def test_with_one_stream_what_it_pushes_is_still_read_every_day(
+    make_polling: MakePolling, streams: Streams, part: str
+) -> None:
+    """Reading the other parts hourly must not make this one look fresh."""
+    fake, polling = make_polling(SIMS)
+    polling.details.follow_streams(streams)
+    await polling.start()
+
+    await polling.run_until(3 * DAY + 60)
+
+    assert [count(fake, part, day * DAY, (day + 1) * DAY) for day in range(3)] == [
+        SIMS
+    ] * 3

@@ -428,6 +428,11 @@ class Reading:
             fetched_at=self.at,
             last_event=self.last_event,
             last_event_known=self.last_event_known,
+            # Each part as of this read, so that a later read of one part
+            # (which moves `fetched_at`) does not make the others look fresh.
+            sms_quota_at=self.at,
+            data_quota_at=self.at,
+            connectivity_at=self.at,
             last_event_at=self.at if self.last_event_known else None,
         )
 
