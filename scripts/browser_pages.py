@@ -22,6 +22,7 @@ from browser_common import (
     shot,
     wait_until,
 )
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page
 
 DOMAIN: Final = "one_nce"
@@ -97,7 +98,16 @@ def _our_devices(page: Page) -> dict[str, dict[str, Any]]:
 
 def _open_device(page: Page, base: str, device: dict[str, Any], name: str) -> None:
     """Open a device page and wait until its heading and entities are drawn."""
-    page.goto(f"{base}/config/devices/device/{device['id']}")
+    url = f"{base}/config/devices/device/{device['id']}"
+    try:
+        page.goto(url)
+    except PlaywrightError as err:
+        # The frontend may still be finishing a navigation of its own (a
+        # dialog that just closed routes back), which aborts ours: once more.
+        if "ERR_ABORTED" not in str(err):
+            raise
+        page.wait_for_timeout(1000)
+        page.goto(url)
     view = page.locator("ha-config-device-page")
     view.get_by_text(name, exact=True).first.wait_for()
     view.locator("hui-entities-card, ha-card").first.wait_for()
